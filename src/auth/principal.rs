@@ -1,0 +1,81 @@
+//! The `Principal` extractor: a verified access token whose session is still live.
+
+use actix_web::dev::Payload;
+use actix_web::http::header::AUTHORIZATION;
+use actix_web::{web, FromRequest, HttpRequest};
+use futures_util::future::LocalBoxFuture;
+
+use super::jwt::TokenError;
+use super::sessions::{self, SessionState};
+use crate::db;
+use crate::domain::ids::{SessionId, UserId};
+use crate::domain::profile::Role;
+use crate::error::{ApiError, ErrorCode};
+use crate::state::AppState;
+
+#[derive(Debug, Clone)]
+pub struct Principal {
+    pub user_id: UserId,
+    pub role: Role,
+    pub session_id: SessionId,
+}
+
+impl Principal {
+    /// Function-level authorization: 403 unless the caller has one of `roles`.
+    pub fn require(&self, roles: &[Role]) -> Result<(), ApiError> {
+        if roles.contains(&self.role) {
+            Ok(())
+        } else {
+            Err(ErrorCode::Forbidden.into())
+        }
+    }
+}
+
+fn bearer(req: &HttpRequest) -> Result<String, ApiError> {
+    let Some(value) = req.headers().get(AUTHORIZATION) else {
+        return Err(ErrorCode::Unauthenticated.into());
+    };
+    let value = value
+        .to_str()
+        .map_err(|_| ApiError::new(ErrorCode::TokenInvalid))?;
+    match value.split_once(' ') {
+        Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() => {
+            Ok(token.trim().to_owned())
+        }
+        _ => Err(ErrorCode::TokenInvalid.into()),
+    }
+}
+
+impl FromRequest for Principal {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        let token = bearer(req);
+        Box::pin(async move {
+            let state = state.ok_or_else(|| ApiError::internal("application state missing"))?;
+            let claims = state.jwt.verify(&token?).map_err(|e| match e {
+                TokenError::Expired => ApiError::new(ErrorCode::TokenExpired),
+                TokenError::Invalid => ApiError::new(ErrorCode::TokenInvalid),
+            })?;
+            let (Some(user_id), Some(session_id)) =
+                (UserId::parse(&claims.sub), SessionId::parse(&claims.sid))
+            else {
+                return Err(ErrorCode::TokenInvalid.into());
+            };
+            let (uid, sid) = (user_id.clone(), session_id.clone());
+            let state_now = db::run(&state.pool, move |conn| Ok(sessions::state(conn, &sid, &uid)?)).await?;
+            match state_now {
+                // The role is read from the account, so a demotion takes effect at once.
+                SessionState::Active(role) => Ok(Principal {
+                    user_id,
+                    role,
+                    session_id,
+                }),
+                SessionState::Revoked => Err(ErrorCode::TokenRevoked.into()),
+                SessionState::Gone => Err(ErrorCode::TokenInvalid.into()),
+            }
+        })
+    }
+}

@@ -1,0 +1,132 @@
+//! One diesel code path over PostgreSQL and SQLite.
+//!
+//! The backend is chosen from `DATABASE_URL`'s scheme, never by trying to connect,
+//! and each backend has its own embedded migrations folder.
+
+mod pool;
+pub mod schema;
+mod text_type;
+
+use diesel::connection::{AnsiTransactionManager, TransactionManager};
+use diesel::prelude::*;
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+
+use crate::error::ApiError;
+pub use pool::{connect, DbPool};
+
+#[derive(diesel::MultiConnection)]
+pub enum DbConnection {
+    Postgres(PgConnection),
+    Sqlite(SqliteConnection),
+}
+
+const PG_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+
+/// Where the data lives, parsed from `DATABASE_URL`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DatabaseUrl {
+    Postgres(String),
+    Sqlite(String),
+}
+
+impl DatabaseUrl {
+    pub const DEFAULT_SQLITE_FILE: &'static str = "zhijian.db";
+
+    /// Unset → `zhijian.db`; `postgres://` / `postgresql://` → PostgreSQL;
+    /// `sqlite://path`, `sqlite:path` or a plain path → SQLite; any other scheme is refused.
+    pub fn parse(raw: Option<&str>) -> Result<Self, String> {
+        let raw = raw.map(str::trim).filter(|s| !s.is_empty());
+        let Some(raw) = raw else {
+            return Ok(Self::Sqlite(Self::DEFAULT_SQLITE_FILE.to_owned()));
+        };
+        if raw.starts_with("postgres://") || raw.starts_with("postgresql://") {
+            return Ok(Self::Postgres(raw.to_owned()));
+        }
+        let path = raw
+            .strip_prefix("sqlite://")
+            .or_else(|| raw.strip_prefix("sqlite:"))
+            .unwrap_or(raw);
+        if path.contains("://") || path.is_empty() {
+            return Err("DATABASE_URL must be postgres://…, sqlite://… or a file path".into());
+        }
+        Ok(Self::Sqlite(path.to_owned()))
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        matches!(self, Self::Postgres(_))
+    }
+}
+
+/// Runs the pending migrations of the connection's backend.
+pub fn migrate(conn: &mut DbConnection) -> Result<(), String> {
+    let err = |e: Box<dyn std::error::Error + Send + Sync>| e.to_string();
+    match conn {
+        DbConnection::Postgres(pg) => {
+            // Two replicas starting together must not both migrate.
+            diesel::sql_query("SELECT pg_advisory_lock(72943011)")
+                .execute(pg)
+                .map_err(|e| e.to_string())?;
+            let result = pg.run_pending_migrations(PG_MIGRATIONS).map(|_| ()).map_err(err);
+            diesel::sql_query("SELECT pg_advisory_unlock(72943011)")
+                .execute(pg)
+                .map_err(|e| e.to_string())?;
+            result
+        }
+        DbConnection::Sqlite(lite) => lite
+            .run_pending_migrations(SQLITE_MIGRATIONS)
+            .map(|_| ())
+            .map_err(err),
+    }
+}
+
+/// A read-write transaction. On SQLite it starts with `BEGIN IMMEDIATE` so that two
+/// writers queue on the busy timeout instead of failing on a lock upgrade.
+pub fn write_tx<T, E, F>(conn: &mut DbConnection, f: F) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConnection) -> Result<T, E>,
+    E: From<diesel::result::Error>,
+{
+    let DbConnection::Sqlite(lite) = conn else {
+        return conn.transaction(f);
+    };
+    AnsiTransactionManager::begin_transaction_sql(lite, "BEGIN IMMEDIATE")?;
+    let result = f(conn);
+    let DbConnection::Sqlite(lite) = conn else {
+        unreachable!("a connection does not change its backend")
+    };
+    match result {
+        Ok(value) => {
+            AnsiTransactionManager::commit_transaction(lite)?;
+            Ok(value)
+        }
+        Err(e) => {
+            // The caller's error is the one worth reporting.
+            let _ = AnsiTransactionManager::rollback_transaction(lite);
+            Err(e)
+        }
+    }
+}
+
+/// Runs blocking database work off the async workers with a pooled connection.
+pub async fn run<T, F>(pool: &DbPool, f: F) -> Result<T, ApiError>
+where
+    F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
+    T: Send + 'static,
+{
+    let pool = pool.clone();
+    actix_web::web::block(move || {
+        let mut conn = pool.get().map_err(ApiError::from_pool)?;
+        f(&mut conn)
+    })
+    .await
+    .map_err(ApiError::internal)?
+}
+
+/// True when the error is a unique-constraint violation (a lost race or a duplicate).
+pub fn is_unique_violation(err: &diesel::result::Error) -> bool {
+    matches!(
+        err,
+        diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)
+    )
+}

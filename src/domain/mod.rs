@@ -1,0 +1,18 @@
+//! Domain types (parsed, never re-validated) and the queries that own each model.
+
+pub mod ids;
+pub mod phone;
+pub mod profile;
+pub mod users;
+
+use chrono::{DateTime, NaiveDateTime, SubsecRound, Utc};
+
+/// Now, at the microsecond precision both databases keep.
+pub fn now() -> NaiveDateTime {
+    Utc::now().naive_utc().trunc_subsecs(6)
+}
+
+/// A stored UTC timestamp as it is shown in JSON (RFC 3339).
+pub fn utc(t: NaiveDateTime) -> DateTime<Utc> {
+    DateTime::from_naive_utc_and_offset(t, Utc)
+}

@@ -1,0 +1,182 @@
+//! Accounts: workers and staff share one table; `role` tells them apart.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use serde::Serialize;
+
+use crate::db::schema::users;
+use crate::db::{is_unique_violation, DbConnection};
+use crate::domain::ids::UserId;
+use crate::domain::phone::Phone;
+use crate::domain::profile::Role;
+use crate::domain::utc;
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = users)]
+pub struct User {
+    pub id: UserId,
+    pub phone: Phone,
+    pub password_hash: String,
+    pub name: String,
+    pub role: String,
+    pub occupation: Option<String>,
+    pub region_code: Option<String>,
+    pub employer: Option<String>,
+    pub occupation_verified: bool,
+    pub hardship_archived: bool,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+impl User {
+    pub fn role(&self) -> Role {
+        // The column's CHECK constraint admits only known roles; the least privilege otherwise.
+        Role::parse(&self.role).unwrap_or(Role::Worker)
+    }
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = users)]
+pub struct NewUser {
+    pub id: UserId,
+    pub phone: Phone,
+    pub password_hash: String,
+    pub name: String,
+    pub role: String,
+    pub occupation: Option<String>,
+    pub region_code: Option<String>,
+    pub employer: Option<String>,
+    pub occupation_verified: bool,
+    pub hardship_archived: bool,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+impl NewUser {
+    pub fn new(phone: Phone, password_hash: String, name: String, role: Role, now: NaiveDateTime) -> Self {
+        Self {
+            id: UserId::generate(),
+            phone,
+            password_hash,
+            name,
+            role: role.as_str().to_owned(),
+            occupation: None,
+            region_code: None,
+            employer: None,
+            occupation_verified: false,
+            hardship_archived: false,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CreateUserError {
+    #[error("phone already registered")]
+    PhoneTaken,
+    #[error(transparent)]
+    Database(#[from] diesel::result::Error),
+}
+
+/// Inserts the account; the unique index on `phone` decides a race between two sign-ups.
+pub fn create(conn: &mut DbConnection, user: &NewUser) -> Result<(), CreateUserError> {
+    match diesel::insert_into(users::table).values(user).execute(conn) {
+        Ok(_) => Ok(()),
+        Err(e) if is_unique_violation(&e) => Err(CreateUserError::PhoneTaken),
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub fn find(conn: &mut DbConnection, id: &UserId) -> QueryResult<Option<User>> {
+    users::table
+        .find(id)
+        .select(User::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn find_by_phone(conn: &mut DbConnection, phone: &Phone) -> QueryResult<Option<User>> {
+    users::table
+        .filter(users::phone.eq(phone))
+        .select(User::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// What a worker may change about themselves. `None` leaves a field alone;
+/// `Some(None)` clears a nullable one.
+#[derive(Debug, Default, AsChangeset)]
+#[diesel(table_name = users)]
+pub struct ProfileChanges {
+    pub name: Option<String>,
+    pub region_code: Option<Option<String>>,
+    pub employer: Option<Option<String>>,
+}
+
+/// Applies the changes; a changed occupation clears `occupation_verified` in the same
+/// statement, so a verification can never outlive the occupation it was for.
+pub fn update_profile(
+    conn: &mut DbConnection,
+    id: &UserId,
+    changes: &ProfileChanges,
+    occupation: Option<Option<String>>,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::update(users::table.find(id))
+        .set((changes, users::updated_at.eq(now)))
+        .execute(conn)?;
+    match occupation {
+        None => {}
+        Some(Some(new)) => {
+            diesel::update(
+                users::table
+                    .find(id)
+                    .filter(users::occupation.ne(&new).or(users::occupation.is_null())),
+            )
+            .set((users::occupation.eq(&new), users::occupation_verified.eq(false)))
+            .execute(conn)?;
+        }
+        Some(None) => {
+            diesel::update(users::table.find(id).filter(users::occupation.is_not_null()))
+                .set((
+                    users::occupation.eq(None::<String>),
+                    users::occupation_verified.eq(false),
+                ))
+                .execute(conn)?;
+        }
+    }
+    Ok(())
+}
+
+/// The account as its owner sees it.
+#[derive(Debug, Serialize)]
+pub struct AccountView {
+    pub id: UserId,
+    pub phone: Phone,
+    pub name: String,
+    pub role: Role,
+    pub occupation: Option<String>,
+    pub region_code: Option<String>,
+    pub employer: Option<String>,
+    pub occupation_verified: bool,
+    pub hardship_archived: bool,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+}
+
+impl From<&User> for AccountView {
+    fn from(u: &User) -> Self {
+        Self {
+            id: u.id.clone(),
+            phone: u.phone.clone(),
+            name: u.name.clone(),
+            role: u.role(),
+            occupation: u.occupation.clone(),
+            region_code: u.region_code.clone(),
+            employer: u.employer.clone(),
+            occupation_verified: u.occupation_verified,
+            hardship_archived: u.hardship_archived,
+            created_at: utc(u.created_at),
+        }
+    }
+}

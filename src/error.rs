@@ -1,0 +1,178 @@
+//! The one error type of the API, rendered as RFC 9457 `application/problem+json`.
+//!
+//! Handlers return `ApiError`; its `ErrorCode` fixes status, stable code and the Chinese
+//! title. Internal causes are logged here, with the request id, and never returned.
+
+use std::fmt;
+
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+use serde_json::{json, Map, Value};
+
+use crate::telemetry::current_request_id;
+
+macro_rules! error_codes {
+    ($($variant:ident => ($status:ident, $code:literal, $title:literal),)*) => {
+        /// Every stable error code the API answers with.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum ErrorCode { $($variant,)* }
+
+        impl ErrorCode {
+            pub const ALL: &'static [ErrorCode] = &[$(ErrorCode::$variant,)*];
+
+            pub fn status(self) -> StatusCode {
+                match self { $(ErrorCode::$variant => StatusCode::$status,)* }
+            }
+            pub fn as_str(self) -> &'static str {
+                match self { $(ErrorCode::$variant => $code,)* }
+            }
+            /// A short message fit to show a worker.
+            pub fn title(self) -> &'static str {
+                match self { $(ErrorCode::$variant => $title,)* }
+            }
+        }
+    };
+}
+
+error_codes! {
+    InvalidRequest => (BAD_REQUEST, "INVALID_REQUEST", "请求格式不正确"),
+    Unauthenticated => (UNAUTHORIZED, "UNAUTHENTICATED", "请先登录"),
+    TokenExpired => (UNAUTHORIZED, "TOKEN_EXPIRED", "登录已过期，请刷新"),
+    TokenInvalid => (UNAUTHORIZED, "TOKEN_INVALID", "登录凭证无效，请重新登录"),
+    TokenRevoked => (UNAUTHORIZED, "TOKEN_REVOKED", "登录已失效，请重新登录"),
+    InvalidCredentials => (UNAUTHORIZED, "INVALID_CREDENTIALS", "手机号或密码错误"),
+    RefreshTokenReused => (UNAUTHORIZED, "REFRESH_TOKEN_REUSED", "登录凭证已被使用，请重新登录"),
+    Forbidden => (FORBIDDEN, "FORBIDDEN", "无权执行此操作"),
+    NotFound => (NOT_FOUND, "NOT_FOUND", "未找到"),
+    MethodNotAllowed => (METHOD_NOT_ALLOWED, "METHOD_NOT_ALLOWED", "不支持该请求方法"),
+    PhoneTaken => (CONFLICT, "PHONE_TAKEN", "该手机号已注册"),
+    PayloadTooLarge => (PAYLOAD_TOO_LARGE, "PAYLOAD_TOO_LARGE", "请求内容过大"),
+    UnsupportedMediaType => (UNSUPPORTED_MEDIA_TYPE, "UNSUPPORTED_MEDIA_TYPE", "请求内容须为 JSON"),
+    RateLimited => (TOO_MANY_REQUESTS, "RATE_LIMITED", "操作过于频繁，请稍后再试"),
+    Unavailable => (SERVICE_UNAVAILABLE, "UNAVAILABLE", "服务繁忙，请稍后重试"),
+    Internal => (INTERNAL_SERVER_ERROR, "INTERNAL", "服务器内部错误"),
+}
+
+/// An API error: a stable code plus optional detail, extension members and Retry-After.
+#[derive(Debug)]
+pub struct ApiError {
+    code: ErrorCode,
+    detail: Option<String>,
+    extensions: Map<String, Value>,
+    retry_after_secs: Option<u64>,
+    /// Logged, never sent.
+    cause: Option<String>,
+}
+
+impl ApiError {
+    pub fn new(code: ErrorCode) -> Self {
+        Self {
+            code,
+            detail: None,
+            extensions: Map::new(),
+            retry_after_secs: None,
+            cause: None,
+        }
+    }
+
+    pub fn invalid(detail: impl Into<String>) -> Self {
+        Self::new(ErrorCode::InvalidRequest).with_detail(detail)
+    }
+
+    pub fn with_detail(mut self, detail: impl Into<String>) -> Self {
+        self.detail = Some(detail.into());
+        self
+    }
+
+    pub fn with_extension(mut self, key: &str, value: impl Into<Value>) -> Self {
+        self.extensions.insert(key.to_owned(), value.into());
+        self
+    }
+
+    pub fn retry_after(mut self, secs: u64) -> Self {
+        self.retry_after_secs = Some(secs.max(1));
+        self
+    }
+
+    /// A fault of ours: logged with its cause, answered as a bare 500.
+    pub fn internal(cause: impl fmt::Display) -> Self {
+        let mut e = Self::new(ErrorCode::Internal);
+        e.cause = Some(cause.to_string());
+        e
+    }
+
+    /// A dependency is down or saturated; the client may retry.
+    pub fn unavailable(cause: impl fmt::Display) -> Self {
+        let mut e = Self::new(ErrorCode::Unavailable).retry_after(1);
+        e.cause = Some(cause.to_string());
+        e
+    }
+
+    pub fn from_pool(cause: diesel::r2d2::PoolError) -> Self {
+        Self::unavailable(format_args!("database pool: {cause}"))
+    }
+
+    pub fn code(&self) -> ErrorCode {
+        self.code
+    }
+}
+
+impl From<ErrorCode> for ApiError {
+    fn from(code: ErrorCode) -> Self {
+        Self::new(code)
+    }
+}
+
+impl From<diesel::result::Error> for ApiError {
+    fn from(e: diesel::result::Error) -> Self {
+        Self::internal(format_args!("database: {e}"))
+    }
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code.as_str())
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        self.code.status()
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let request_id = current_request_id();
+        if let Some(cause) = &self.cause {
+            if self.code == ErrorCode::Internal {
+                tracing::error!(code = self.code.as_str(), %cause, "request failed");
+            } else {
+                tracing::warn!(code = self.code.as_str(), %cause, "dependency unavailable");
+            }
+        }
+        let mut body = json!({
+            "type": "about:blank",
+            "title": self.code.title(),
+            "status": self.code.status().as_u16(),
+            "code": self.code.as_str(),
+            "request_id": request_id,
+        });
+        if let (Some(detail), Value::Object(map)) = (&self.detail, &mut body) {
+            map.insert("detail".into(), Value::String(detail.clone()));
+        }
+        if let Value::Object(map) = &mut body {
+            for (k, v) in &self.extensions {
+                map.insert(k.clone(), v.clone());
+            }
+        }
+        let mut response = HttpResponse::build(self.code.status());
+        response.insert_header((
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        ));
+        if let Some(secs) = self.retry_after_secs {
+            response.insert_header((header::RETRY_AFTER, secs.to_string()));
+        }
+        response.body(body.to_string())
+    }
+}

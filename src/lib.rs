@@ -1,0 +1,14 @@
+//! Zhijian (指尖): the backend of the "指尖上的工会" union welfare service.
+
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod error;
+pub mod locks;
+pub mod routes;
+pub mod seed;
+pub mod startup;
+pub mod state;
+pub mod telemetry;

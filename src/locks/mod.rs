@@ -1,0 +1,103 @@
+//! Short-lived locks and rate-limit counters: Redis when `REDIS_URL` is set, in-process
+//! otherwise. Neither is a source of truth: a lock may expire or vanish with a Redis
+//! restart, so every exactly-once guarantee is fenced again in the database.
+
+mod memory;
+mod redis_impl;
+
+use std::time::Duration;
+
+use uuid::Uuid;
+
+pub use memory::MemoryLocks;
+pub use redis_impl::RedisLocks;
+
+#[derive(Debug, thiserror::Error)]
+pub enum LockError {
+    #[error("lock service unavailable: {0}")]
+    Unavailable(String),
+}
+
+/// Proof of holding a lock; only its holder can release it.
+#[derive(Debug, Clone)]
+pub struct Lease {
+    pub key: String,
+    token: String,
+}
+
+/// A counter's state after a hit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Hits {
+    pub count: u64,
+    /// Time until the window resets.
+    pub resets_in: Duration,
+}
+
+#[derive(Clone)]
+pub enum Locks {
+    Memory(std::sync::Arc<MemoryLocks>),
+    Redis(RedisLocks),
+}
+
+impl Locks {
+    pub fn in_process() -> Self {
+        Self::Memory(Default::default())
+    }
+
+    pub async fn redis(url: &str, prefix: &str) -> Result<Self, LockError> {
+        Ok(Self::Redis(RedisLocks::connect(url, prefix).await?))
+    }
+
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Memory(_) => "in-process",
+            Self::Redis(_) => "redis",
+        }
+    }
+
+    /// Takes `key` for `ttl` unless someone holds it; `None` when taken.
+    pub async fn try_acquire(&self, key: &str, ttl: Duration) -> Result<Option<Lease>, LockError> {
+        let token = Uuid::new_v4().to_string();
+        let taken = match self {
+            Self::Memory(m) => m.try_acquire(key, &token, ttl),
+            Self::Redis(r) => r.try_acquire(key, &token, ttl).await?,
+        };
+        Ok(taken.then(|| Lease {
+            key: key.to_owned(),
+            token,
+        }))
+    }
+
+    /// Releases the lease if it is still ours; false when it expired or passed to another.
+    pub async fn release(&self, lease: &Lease) -> Result<bool, LockError> {
+        match self {
+            Self::Memory(m) => Ok(m.release(&lease.key, &lease.token)),
+            Self::Redis(r) => r.release(&lease.key, &lease.token).await,
+        }
+    }
+
+    /// Counts one hit on `key` in a fixed window of `window`, starting at the first hit.
+    pub async fn hit(&self, key: &str, window: Duration) -> Result<Hits, LockError> {
+        match self {
+            Self::Memory(m) => Ok(m.hit(key, window)),
+            Self::Redis(r) => r.hit(key, window).await,
+        }
+    }
+
+    pub async fn clear(&self, key: &str) -> Result<(), LockError> {
+        match self {
+            Self::Memory(m) => {
+                m.clear(key);
+                Ok(())
+            }
+            Self::Redis(r) => r.clear(key).await,
+        }
+    }
+
+    pub async fn ping(&self) -> Result<(), LockError> {
+        match self {
+            Self::Memory(_) => Ok(()),
+            Self::Redis(r) => r.ping().await,
+        }
+    }
+}

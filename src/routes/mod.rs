@@ -1,0 +1,81 @@
+//! The route table. `routes!` builds both the actix configuration and `ROUTES`, the list
+//! the OpenAPI test compares with `api-spec/openapi.yaml`, so they cannot drift apart.
+
+pub mod accounts;
+pub mod me;
+pub mod ops;
+
+use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
+use actix_web::{web, HttpRequest, HttpResponse};
+
+use crate::error::{ApiError, ErrorCode};
+
+/// Largest JSON body accepted; every request body of the API is far smaller.
+pub const MAX_JSON_BYTES: usize = 16 * 1024;
+
+macro_rules! routes {
+    ($($path:literal => { $($method:ident : $handler:path),+ $(,)? }),* $(,)?) => {
+        /// Every (method, path) the service answers.
+        pub const ROUTES: &[(&str, &str)] = &[$($((stringify!($method), $path),)+)*];
+
+        pub fn configure(cfg: &mut web::ServiceConfig) {
+            $(
+                cfg.service(
+                    web::resource($path)
+                        $(.route(web::method(actix_web::http::Method::$method).to($handler)))+
+                        .default_service(web::to(method_not_allowed)),
+                );
+            )*
+        }
+    };
+}
+
+routes! {
+    "/healthz" => { GET: ops::healthz },
+    "/readyz" => { GET: ops::readyz },
+    "/api-docs/openapi.json" => { GET: ops::openapi_json },
+    "/api-docs/openapi.yaml" => { GET: ops::openapi_yaml },
+    "/api/v1/auth/register" => { POST: accounts::register },
+    "/api/v1/auth/login" => { POST: accounts::login },
+    "/api/v1/auth/refresh" => { POST: accounts::refresh },
+    "/api/v1/auth/logout" => { POST: accounts::logout },
+    "/api/v1/me" => { GET: me::show, PATCH: me::update },
+}
+
+pub async fn not_found() -> Result<HttpResponse, ApiError> {
+    Err(ApiError::new(ErrorCode::NotFound).with_detail("no such route"))
+}
+
+pub async fn method_not_allowed() -> Result<HttpResponse, ApiError> {
+    Err(ErrorCode::MethodNotAllowed.into())
+}
+
+/// Body extractor settings: bounded size, problem+json for every failure.
+pub fn json_config() -> web::JsonConfig {
+    web::JsonConfig::default()
+        .limit(MAX_JSON_BYTES)
+        .error_handler(|err, _req: &HttpRequest| {
+            let api = match err {
+                JsonPayloadError::OverflowKnownLength { .. } | JsonPayloadError::Overflow { .. } => {
+                    ApiError::new(ErrorCode::PayloadTooLarge)
+                        .with_detail(format!("the body may be at most {MAX_JSON_BYTES} bytes"))
+                }
+                JsonPayloadError::ContentType => ApiError::new(ErrorCode::UnsupportedMediaType)
+                    .with_detail("Content-Type must be application/json"),
+                JsonPayloadError::Deserialize(e) => ApiError::invalid(e.to_string()),
+                other => ApiError::invalid(other.to_string()),
+            };
+            api.into()
+        })
+}
+
+pub fn query_config() -> web::QueryConfig {
+    web::QueryConfig::default()
+        .error_handler(|err: QueryPayloadError, _req: &HttpRequest| ApiError::invalid(err.to_string()).into())
+}
+
+/// A malformed id in a path names no object: 404, like an id that does not exist.
+pub fn path_config() -> web::PathConfig {
+    web::PathConfig::default()
+        .error_handler(|_err: PathError, _req: &HttpRequest| ApiError::new(ErrorCode::NotFound).into())
+}

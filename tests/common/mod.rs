@@ -1,0 +1,210 @@
+//! Starts the real application on port 0 with a fresh database for each test.
+//!
+//! Backends come from the environment: unset → a new SQLite file and in-process locks;
+//! `ZHIJIAN_TEST_DATABASE_URL=postgres://…/postgres` → a new PostgreSQL database per
+//! test; `ZHIJIAN_TEST_REDIS_URL` → Redis, with a key prefix per test.
+#![allow(dead_code)]
+
+use diesel::{Connection, PgConnection, RunQueryDsl};
+use rand::Rng;
+use reqwest::{Response, StatusCode};
+use serde_json::{json, Value};
+use zhijian::config::Config;
+use zhijian::db::DatabaseUrl;
+use zhijian::startup::Application;
+
+pub const TEST_JWT_SECRET: &str = "test-secret-that-is-at-least-32-bytes-long";
+pub const PASSWORD: &str = "correct-horse-42";
+
+pub struct TestApp {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub config: Config,
+    _dir: Option<tempfile::TempDir>,
+}
+
+pub fn redis_url() -> Option<String> {
+    std::env::var("ZHIJIAN_TEST_REDIS_URL")
+        .ok()
+        .filter(|s| !s.is_empty())
+}
+
+fn fresh_postgres(admin_url: &str) -> String {
+    let name = format!("zj_test_{}", uuid::Uuid::new_v4().simple());
+    let mut admin = PgConnection::establish(admin_url).expect("PostgreSQL for tests is reachable");
+    diesel::sql_query(format!("CREATE DATABASE {name}"))
+        .execute(&mut admin)
+        .expect("create test database");
+    let (base, _) = admin_url.rsplit_once('/').expect("database URL has a path");
+    format!("{base}/{name}")
+}
+
+/// A config for a fresh database of the backend under test.
+pub fn fresh_config() -> (Config, Option<tempfile::TempDir>) {
+    let (url, dir) = match std::env::var("ZHIJIAN_TEST_DATABASE_URL")
+        .ok()
+        .filter(|s| !s.is_empty())
+    {
+        Some(admin) => (DatabaseUrl::Postgres(fresh_postgres(&admin)), None),
+        None => {
+            let dir = tempfile::tempdir().expect("temp dir");
+            let path = dir.path().join("zhijian.db").to_string_lossy().into_owned();
+            (DatabaseUrl::Sqlite(path), Some(dir))
+        }
+    };
+    let mut config = Config::with_database(url);
+    config.jwt_secret = Some(TEST_JWT_SECRET.into());
+    config.redis_url = redis_url();
+    config.redis_key_prefix = format!("zj-test:{}:", uuid::Uuid::new_v4().simple());
+    (config, dir)
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+pub async fn spawn_app_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
+    let (mut config, dir) = fresh_config();
+    tweak(&mut config);
+    start(config, dir).await
+}
+
+/// Starts another instance over the same configuration (same database, same Redis).
+pub async fn start(config: Config, dir: Option<tempfile::TempDir>) -> TestApp {
+    let app = Application::build(config.clone())
+        .await
+        .expect("application starts");
+    let base = format!("http://127.0.0.1:{}", app.port());
+    tokio::spawn(app.run_until_stopped());
+    TestApp {
+        base,
+        client: reqwest::Client::builder()
+            .no_proxy()
+            .build()
+            .expect("http client"),
+        config,
+        _dir: dir,
+    }
+}
+
+pub fn random_phone() -> String {
+    format!("139{:08}", rand::thread_rng().gen_range(0..100_000_000u32))
+}
+
+#[derive(Debug, Clone)]
+pub struct Tokens {
+    pub access: String,
+    pub refresh: String,
+}
+
+impl Tokens {
+    fn from_json(v: &Value) -> Self {
+        Self {
+            access: v["access_token"].as_str().expect("access_token").to_owned(),
+            refresh: v["refresh_token"].as_str().expect("refresh_token").to_owned(),
+        }
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    pub async fn post(&self, path: &str, body: &Value) -> Response {
+        self.client
+            .post(self.url(path))
+            .json(body)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    pub async fn post_auth(&self, path: &str, token: &str, body: &Value) -> Response {
+        self.client
+            .post(self.url(path))
+            .bearer_auth(token)
+            .json(body)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    pub async fn patch_auth(&self, path: &str, token: &str, body: &Value) -> Response {
+        self.client
+            .patch(self.url(path))
+            .bearer_auth(token)
+            .json(body)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    pub async fn get_auth(&self, path: &str, token: &str) -> Response {
+        self.client
+            .get(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    pub async fn register(&self, phone: &str, name: &str) -> Value {
+        let resp = self
+            .post(
+                "/api/v1/auth/register",
+                &json!({"phone": phone, "password": PASSWORD, "name": name, "occupation": "food_delivery", "region_code": "331004"}),
+            )
+            .await;
+        assert_eq!(resp.status(), StatusCode::CREATED);
+        resp.json().await.expect("json")
+    }
+
+    pub async fn login(&self, phone: &str, password: &str) -> Response {
+        self.post(
+            "/api/v1/auth/login",
+            &json!({"phone": phone, "password": password}),
+        )
+        .await
+    }
+
+    pub async fn login_ok(&self, phone: &str) -> Tokens {
+        let resp = self.login(phone, PASSWORD).await;
+        assert_eq!(resp.status(), StatusCode::OK);
+        Tokens::from_json(&resp.json().await.expect("json"))
+    }
+
+    pub async fn refresh(&self, refresh_token: &str) -> Response {
+        self.post("/api/v1/auth/refresh", &json!({"refresh_token": refresh_token}))
+            .await
+    }
+
+    pub async fn refresh_ok(&self, refresh_token: &str) -> Tokens {
+        let resp = self.refresh(refresh_token).await;
+        assert_eq!(resp.status(), StatusCode::OK);
+        Tokens::from_json(&resp.json().await.expect("json"))
+    }
+
+    /// A new worker, signed in.
+    pub async fn worker(&self) -> (String, Tokens) {
+        let phone = random_phone();
+        self.register(&phone, "王小明").await;
+        let tokens = self.login_ok(&phone).await;
+        (phone, tokens)
+    }
+}
+
+/// Asserts an RFC 9457 problem with the given status and code; returns the body.
+pub async fn assert_problem(resp: Response, status: u16, code: &str) -> Value {
+    assert_eq!(resp.status().as_u16(), status, "status");
+    let content_type = resp.headers()["content-type"].to_str().unwrap().to_owned();
+    assert_eq!(content_type, "application/problem+json");
+    let request_id = resp.headers()["x-request-id"].to_str().unwrap().to_owned();
+    let body: Value = resp.json().await.expect("problem body is JSON");
+    assert_eq!(body["code"], code, "{body}");
+    assert_eq!(body["status"], status);
+    assert_eq!(body["type"], "about:blank");
+    assert!(body["title"].as_str().is_some_and(|t| !t.is_empty()));
+    assert_eq!(body["request_id"], request_id.as_str());
+    body
+}

@@ -1,0 +1,139 @@
+//! The lock and limit service, in-process and (when configured) against real Redis.
+mod common;
+
+use std::time::Duration;
+
+use zhijian::locks::Locks;
+
+async fn implementations() -> Vec<Locks> {
+    let mut all = vec![Locks::in_process()];
+    if let Some(url) = common::redis_url() {
+        let prefix = format!("zj-test:{}:", uuid::Uuid::new_v4().simple());
+        all.push(Locks::redis(&url, &prefix).await.expect("Redis is reachable"));
+    }
+    all
+}
+
+#[tokio::test]
+async fn only_one_of_many_concurrent_takers_gets_the_lock() {
+    for locks in implementations().await {
+        let takers = (0..32).map(|_| {
+            let locks = locks.clone();
+            tokio::spawn(async move {
+                locks
+                    .try_acquire("voucher:1", Duration::from_secs(5))
+                    .await
+                    .unwrap()
+            })
+        });
+        let leases: Vec<_> = futures_util::future::join_all(takers)
+            .await
+            .into_iter()
+            .map(Result::unwrap)
+            .collect();
+        assert_eq!(
+            leases.iter().filter(|l| l.is_some()).count(),
+            1,
+            "{}",
+            locks.kind()
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_lock_expires_after_its_ttl() {
+    for locks in implementations().await {
+        let first = locks.try_acquire("k", Duration::from_millis(100)).await.unwrap();
+        assert!(first.is_some());
+        assert!(locks
+            .try_acquire("k", Duration::from_secs(5))
+            .await
+            .unwrap()
+            .is_none());
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let second = locks.try_acquire("k", Duration::from_secs(5)).await.unwrap();
+        assert!(second.is_some(), "{}", locks.kind());
+        // The expired holder cannot release its successor's lock.
+        assert!(!locks.release(&first.unwrap()).await.unwrap());
+        assert!(locks
+            .try_acquire("k", Duration::from_secs(5))
+            .await
+            .unwrap()
+            .is_none());
+        assert!(locks.release(&second.unwrap()).await.unwrap());
+        assert!(locks
+            .try_acquire("k", Duration::from_secs(5))
+            .await
+            .unwrap()
+            .is_some());
+    }
+}
+
+#[tokio::test]
+async fn release_is_only_for_the_holder() {
+    for locks in implementations().await {
+        let lease = locks
+            .try_acquire("a", Duration::from_secs(5))
+            .await
+            .unwrap()
+            .unwrap();
+        let other = locks
+            .try_acquire("b", Duration::from_secs(5))
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(locks.release(&lease).await.unwrap());
+        assert!(
+            !locks.release(&lease).await.unwrap(),
+            "a second release is refused"
+        );
+        assert!(locks
+            .try_acquire("b", Duration::from_secs(5))
+            .await
+            .unwrap()
+            .is_none());
+        assert!(locks.release(&other).await.unwrap());
+    }
+}
+
+#[tokio::test]
+async fn counters_count_within_a_window_then_reset() {
+    for locks in implementations().await {
+        for expected in 1..=3 {
+            let hits = locks.hit("rl:x", Duration::from_millis(300)).await.unwrap();
+            assert_eq!(hits.count, expected, "{}", locks.kind());
+            assert!(hits.resets_in <= Duration::from_millis(300));
+        }
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        assert_eq!(
+            locks.hit("rl:x", Duration::from_millis(300)).await.unwrap().count,
+            1
+        );
+        locks.clear("rl:x").await.unwrap();
+        assert_eq!(locks.hit("rl:x", Duration::from_secs(1)).await.unwrap().count, 1);
+        locks.ping().await.unwrap();
+    }
+}
+
+#[tokio::test]
+async fn concurrent_hits_are_all_counted() {
+    for locks in implementations().await {
+        let hits = (0..50).map(|_| {
+            let locks = locks.clone();
+            tokio::spawn(async move {
+                locks
+                    .hit("rl:burst", Duration::from_secs(10))
+                    .await
+                    .unwrap()
+                    .count
+            })
+        });
+        let mut counts: Vec<u64> = futures_util::future::join_all(hits)
+            .await
+            .into_iter()
+            .map(Result::unwrap)
+            .collect();
+        counts.sort_unstable();
+        assert_eq!(counts, (1..=50).collect::<Vec<_>>(), "{}", locks.kind());
+    }
+}
