@@ -1,16 +1,13 @@
 //! The `zhijian` command line.
 
-use anyhow::{bail, Context};
+use anyhow::Context;
 use clap::{Parser, Subcommand};
 
-use crate::auth::password::PasswordHasher;
 use crate::config::Config;
-use crate::domain::now;
 use crate::domain::phone::Phone;
-use crate::domain::profile::{Password, PersonName, Role};
-use crate::domain::users::{self, CreateUserError, NewUser};
+use crate::domain::profile::{Password, PersonName};
 use crate::startup::{prepare_database, Application};
-use crate::{db, seed, telemetry};
+use crate::{seed, telemetry};
 
 #[derive(Parser)]
 #[command(name = "zhijian", version, about = "Zhijian (指尖) union welfare service")]
@@ -62,26 +59,8 @@ pub async fn run() -> anyhow::Result<()> {
             let password = Password::try_from(password).map_err(anyhow::Error::msg)?;
             let name = PersonName::parse(&name).context("name must be 1-40 characters")?;
             let pool = prepare_database(&config.database_url, 1).await?;
-            let hash = PasswordHasher::new(1)
-                .map_err(anyhow::Error::msg)?
-                .hash(password.expose().to_owned())
-                .await
-                .map_err(|e| anyhow::anyhow!("{e}"))?;
-            let admin = NewUser::new(phone, hash, name.into_string(), Role::PlatformAdmin, now());
-            let id = admin.id.clone();
-            let created =
-                tokio::task::spawn_blocking(move || -> anyhow::Result<Result<(), CreateUserError>> {
-                    let mut conn = pool.get()?;
-                    Ok(db::write_tx(&mut conn, |conn| {
-                        Ok::<_, diesel::result::Error>(users::create(conn, &admin))
-                    })?)
-                })
-                .await??;
-            match created {
-                Ok(()) => println!("platform_admin created: {id}"),
-                Err(CreateUserError::PhoneTaken) => bail!("that phone is already registered"),
-                Err(e) => return Err(e.into()),
-            }
+            let id = seed::create_platform_admin(pool, phone, &password, name).await?;
+            println!("platform_admin created: {id}");
         }
         Command::SeedDemo => {
             let pool = prepare_database(&config.database_url, 2).await?;

@@ -10,6 +10,7 @@ use anyhow::{bail, Context};
 use diesel::prelude::*;
 use rand::RngCore;
 
+use crate::auth::gate::role_gate;
 use crate::auth::jwt::JwtKeys;
 use crate::auth::password::PasswordHasher;
 use crate::config::Config;
@@ -101,6 +102,7 @@ impl Application {
                 .app_data(routes::json_config())
                 .app_data(routes::query_config())
                 .app_data(routes::path_config())
+                .wrap(from_fn(role_gate))
                 .wrap(from_fn(request_context))
                 .configure(routes::configure)
                 .default_service(web::to(routes::not_found))

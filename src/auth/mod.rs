@@ -1,8 +1,10 @@
 //! Who is calling: passwords, access tokens, sessions and the `Principal` extractor.
 
+pub mod gate;
 pub mod jwt;
 pub mod password;
 pub mod principal;
+pub mod scope;
 pub mod sessions;
 
 pub use principal::Principal;

@@ -15,6 +15,7 @@ diesel::table! {
         hardship_archived -> Bool,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        union_id -> Nullable<Text>,
     }
 }
 
@@ -50,3 +51,96 @@ diesel::table! {
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(refresh_tokens -> sessions (session_id));
 diesel::allow_tables_to_appear_in_same_query!(users, sessions, refresh_tokens, app_settings);
+
+diesel::table! {
+    unions (id) {
+        id -> Text,
+        parent_id -> Nullable<Text>,
+        path -> Text,
+        name -> Text,
+        kind -> Text,
+        region_code -> Text,
+        onsite_auto_approve -> Bool,
+        member_seq -> BigInt,
+        created_at -> Timestamp,
+        created_by -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    stations (id) {
+        id -> Text,
+        union_id -> Text,
+        name -> Text,
+        address -> Nullable<Text>,
+        lat -> Nullable<Double>,
+        lng -> Nullable<Double>,
+        open_24h -> Bool,
+        opening_hours -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    staff_stations (user_id, station_id) {
+        user_id -> Text,
+        station_id -> Text,
+    }
+}
+
+diesel::table! {
+    memberships (id) {
+        id -> Text,
+        user_id -> Text,
+        union_id -> Text,
+        member_no -> Text,
+        since -> Timestamp,
+        started_at -> Timestamp,
+        ended_at -> Nullable<Timestamp>,
+        end_reason -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    membership_applications (id) {
+        id -> Text,
+        kind -> Text,
+        user_id -> Text,
+        union_id -> Text,
+        from_membership_id -> Nullable<Text>,
+        status -> Text,
+        submitted_by -> Text,
+        station_id -> Nullable<Text>,
+        reason -> Nullable<Text>,
+        decided_by -> Nullable<Text>,
+        decided_at -> Nullable<Timestamp>,
+        membership_id -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    audit_events (id) {
+        id -> Text,
+        actor_id -> Text,
+        action -> Text,
+        subject_id -> Text,
+        detail -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(stations -> unions (union_id));
+diesel::joinable!(membership_applications -> users (user_id));
+diesel::joinable!(staff_stations -> stations (station_id));
+diesel::joinable!(memberships -> unions (union_id));
+diesel::joinable!(membership_applications -> unions (union_id));
+diesel::allow_tables_to_appear_in_same_query!(
+    users,
+    unions,
+    stations,
+    staff_stations,
+    memberships,
+    membership_applications,
+    audit_events
+);

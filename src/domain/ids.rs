@@ -44,4 +44,13 @@ macro_rules! typed_id {
     )*};
 }
 
-typed_id!(UserId, SessionId, RefreshTokenId);
+typed_id!(
+    UserId,
+    SessionId,
+    RefreshTokenId,
+    UnionId,
+    StationId,
+    MembershipId,
+    ApplicationId,
+    AuditEventId
+);

@@ -1,6 +1,9 @@
 //! Domain types (parsed, never re-validated) and the queries that own each model.
 
+pub mod audit;
 pub mod ids;
+pub mod membership;
+pub mod org;
 pub mod phone;
 pub mod profile;
 pub mod users;

@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use crate::db::schema::users;
 use crate::db::{is_unique_violation, DbConnection};
-use crate::domain::ids::UserId;
+use crate::domain::ids::{UnionId, UserId};
 use crate::domain::phone::Phone;
 use crate::domain::profile::Role;
 use crate::domain::utc;
@@ -50,6 +50,8 @@ pub struct NewUser {
     pub hardship_archived: bool,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// Staff only: the union whose subtree they act for.
+    pub union_id: Option<UnionId>,
 }
 
 impl NewUser {
@@ -67,6 +69,7 @@ impl NewUser {
             hardship_archived: false,
             created_at: now,
             updated_at: now,
+            union_id: None,
         }
     }
 }

@@ -4,19 +4,53 @@ use actix_web::{web, HttpResponse};
 use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::auth::Principal;
-use crate::db;
+use crate::db::{self, DbConnection};
+use crate::domain::ids::{ApplicationId, UnionId, UserId};
+use crate::domain::membership;
 use crate::domain::now;
 use crate::domain::profile::{bounded_text, Occupation, PersonName, RegionCode};
 use crate::domain::users::{self, AccountView, ProfileChanges};
+use crate::domain::utc;
 use crate::error::{ApiError, ErrorCode};
 use crate::state::AppState;
 
 #[derive(Debug, Serialize)]
 pub struct MembershipView {
     status: &'static str,
-    union_id: Option<String>,
+    union_id: Option<UnionId>,
     member_no: Option<String>,
     since: Option<chrono::DateTime<chrono::Utc>>,
+    /// A pending join, or a pending transfer of a member.
+    pending_application_id: Option<ApplicationId>,
+}
+
+fn membership_view(conn: &mut DbConnection, user: &UserId) -> Result<MembershipView, ApiError> {
+    let active = membership::active(conn, user)?;
+    let pending = membership::pending(conn, user)?;
+    let pending_application_id = pending.as_ref().map(|a| a.id.clone());
+    Ok(match (active, pending) {
+        (Some(m), _) => MembershipView {
+            status: "member",
+            union_id: Some(m.union_id),
+            member_no: Some(m.member_no),
+            since: Some(utc(m.since)),
+            pending_application_id,
+        },
+        (None, Some(app)) => MembershipView {
+            status: "pending",
+            union_id: Some(app.union_id),
+            member_no: None,
+            since: None,
+            pending_application_id,
+        },
+        (None, None) => MembershipView {
+            status: "none",
+            union_id: None,
+            member_no: None,
+            since: None,
+            pending_application_id,
+        },
+    })
 }
 
 #[derive(Debug, Serialize)]
@@ -28,18 +62,14 @@ pub struct MeView {
 
 async fn load(state: &AppState, principal: &Principal) -> Result<MeView, ApiError> {
     let id = principal.user_id.clone();
-    let user = db::run(&state.pool, move |conn| Ok(users::find(conn, &id)?))
-        .await?
-        .ok_or(ErrorCode::NotFound)?;
-    Ok(MeView {
-        account: AccountView::from(&user),
-        membership: MembershipView {
-            status: "none",
-            union_id: None,
-            member_no: None,
-            since: None,
-        },
+    db::run(&state.pool, move |conn| {
+        let user = users::find(conn, &id)?.ok_or(ErrorCode::NotFound)?;
+        Ok(MeView {
+            account: AccountView::from(&user),
+            membership: membership_view(conn, &id)?,
+        })
     })
+    .await
 }
 
 pub async fn show(state: web::Data<AppState>, principal: Principal) -> Result<HttpResponse, ApiError> {

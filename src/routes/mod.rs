@@ -2,8 +2,14 @@
 //! the OpenAPI test compares with `api-spec/openapi.yaml`, so they cannot drift apart.
 
 pub mod accounts;
+pub mod applications;
+pub mod directory;
 pub mod me;
+pub mod membership;
 pub mod ops;
+pub mod org;
+pub mod pagination;
+pub mod workers;
 
 use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -40,6 +46,22 @@ routes! {
     "/api/v1/auth/refresh" => { POST: accounts::refresh },
     "/api/v1/auth/logout" => { POST: accounts::logout },
     "/api/v1/me" => { GET: me::show, PATCH: me::update },
+    "/api/v1/me/membership-applications" => { POST: membership::apply },
+    "/api/v1/me/membership-transfers" => { POST: membership::transfer },
+    "/api/v1/unions" => { GET: directory::list_unions },
+    "/api/v1/stations" => { GET: directory::list_stations },
+    "/api/v1/admin/unions" => { POST: org::create_union },
+    "/api/v1/admin/stations" => { POST: org::create_station },
+    "/api/v1/admin/staff" => { POST: org::create_staff },
+    "/api/v1/admin/workers" => { GET: workers::list },
+    "/api/v1/admin/workers/{id}" => { PATCH: workers::update },
+    "/api/v1/admin/membership-applications" => { GET: applications::list_applications },
+    "/api/v1/admin/membership-applications/{id}/approve" => { POST: applications::approve_application },
+    "/api/v1/admin/membership-applications/{id}/reject" => { POST: applications::reject_application },
+    "/api/v1/admin/membership-transfers" => { GET: applications::list_transfers },
+    "/api/v1/admin/membership-transfers/{id}/approve" => { POST: applications::approve_transfer },
+    "/api/v1/admin/membership-transfers/{id}/reject" => { POST: applications::reject_transfer },
+    "/api/v1/counter/membership-applications" => { POST: membership::onsite },
 }
 
 pub async fn not_found() -> Result<HttpResponse, ApiError> {

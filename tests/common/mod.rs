@@ -5,6 +5,8 @@
 //! test; `ZHIJIAN_TEST_REDIS_URL` → Redis, with a key prefix per test.
 #![allow(dead_code)]
 
+pub mod world;
+
 use diesel::{Connection, PgConnection, RunQueryDsl};
 use rand::Rng;
 use reqwest::{Response, StatusCode};

@@ -1,0 +1,45 @@
+//! Function-level authorization for whole areas of the API, checked before any handler
+//! or body extractor runs: a worker's token gets 403 on every admin and counter route,
+//! whatever it sends.
+
+use actix_web::body::{EitherBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::middleware::Next;
+use actix_web::HttpMessage;
+
+use super::Principal;
+use crate::domain::profile::Role;
+use crate::error::{ApiError, ErrorCode};
+
+/// The roles an area of the API is for; `None` where the handler decides alone.
+pub fn required_roles(path: &str) -> Option<&'static [Role]> {
+    if path.starts_with("/api/v1/admin/") {
+        Some(super::scope::ADMIN_ROLES)
+    } else if path.starts_with("/api/v1/counter/") {
+        Some(&[Role::Counter])
+    } else if path.starts_with("/api/v1/me/") {
+        Some(&[Role::Worker])
+    } else {
+        None
+    }
+}
+
+pub async fn role_gate<B: MessageBody>(
+    mut req: ServiceRequest,
+    next: Next<B>,
+) -> Result<ServiceResponse<EitherBody<B>>, actix_web::Error> {
+    let Some(roles) = required_roles(req.path()) else {
+        return next.call(req).await.map(ServiceResponse::map_into_left_body);
+    };
+    match req.extract::<Principal>().await {
+        Ok(principal) if roles.contains(&principal.role) => {
+            // The handler's own `Principal` extractor reuses this one.
+            req.extensions_mut().insert(principal);
+            next.call(req).await.map(ServiceResponse::map_into_left_body)
+        }
+        Ok(_) => Ok(req
+            .error_response(ApiError::new(ErrorCode::Forbidden))
+            .map_into_right_body()),
+        Err(e) => Ok(req.error_response(e).map_into_right_body()),
+    }
+}

@@ -1,0 +1,238 @@
+//! Union membership: applications (join or transfer), decisions, and the memberships
+//! they create. The unique indexes (one active membership, one pending application per
+//! worker) decide every race; the checks here only give the friendly answer first.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::db::schema::{membership_applications as apps, memberships};
+use crate::db::{is_unique_violation, DbConnection};
+use crate::domain::ids::{ApplicationId, MembershipId, StationId, UnionId, UserId};
+use crate::domain::org;
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = memberships)]
+pub struct Membership {
+    pub id: MembershipId,
+    pub user_id: UserId,
+    pub union_id: UnionId,
+    pub member_no: String,
+    pub since: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = apps)]
+pub struct Application {
+    pub id: ApplicationId,
+    pub kind: String,
+    pub user_id: UserId,
+    pub union_id: UnionId,
+    pub from_membership_id: Option<MembershipId>,
+    pub status: String,
+    pub submitted_by: UserId,
+    pub station_id: Option<StationId>,
+    pub reason: Option<String>,
+    pub decided_by: Option<UserId>,
+    pub decided_at: Option<NaiveDateTime>,
+    pub membership_id: Option<MembershipId>,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Join,
+    Transfer,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Join => "join",
+            Self::Transfer => "transfer",
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum MembershipError {
+    #[error("already a member")]
+    AlreadyMember,
+    #[error("an application is pending")]
+    ApplicationPending,
+    #[error("not a member")]
+    NotAMember,
+    #[error("the application is not pending")]
+    NotPending,
+    #[error(transparent)]
+    Database(#[from] diesel::result::Error),
+}
+
+pub fn active(conn: &mut DbConnection, user: &UserId) -> QueryResult<Option<Membership>> {
+    memberships::table
+        .filter(memberships::user_id.eq(user))
+        .filter(memberships::ended_at.is_null())
+        .select(Membership::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn pending(conn: &mut DbConnection, user: &UserId) -> QueryResult<Option<Application>> {
+    apps::table
+        .filter(apps::user_id.eq(user))
+        .filter(apps::status.eq("pending"))
+        .select(Application::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn find(conn: &mut DbConnection, id: &ApplicationId) -> QueryResult<Option<Application>> {
+    apps::table
+        .find(id)
+        .select(Application::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub struct Submission<'a> {
+    pub kind: Kind,
+    pub user: &'a UserId,
+    pub union: &'a UnionId,
+    pub submitted_by: &'a UserId,
+    pub station: Option<&'a StationId>,
+}
+
+/// Files an application. A join needs no active membership; a transfer needs one in
+/// another union. Call inside a write transaction.
+pub fn submit(
+    conn: &mut DbConnection,
+    s: Submission<'_>,
+    now: NaiveDateTime,
+) -> Result<Application, MembershipError> {
+    let current = active(conn, s.user)?;
+    let from = match (s.kind, current) {
+        (Kind::Join, Some(_)) => return Err(MembershipError::AlreadyMember),
+        (Kind::Join, None) => None,
+        (Kind::Transfer, None) => return Err(MembershipError::NotAMember),
+        (Kind::Transfer, Some(m)) if &m.union_id == s.union => return Err(MembershipError::AlreadyMember),
+        (Kind::Transfer, Some(m)) => Some(m.id),
+    };
+    let id = ApplicationId::generate();
+    let inserted = diesel::insert_into(apps::table)
+        .values((
+            apps::id.eq(&id),
+            apps::kind.eq(s.kind.as_str()),
+            apps::user_id.eq(s.user),
+            apps::union_id.eq(s.union),
+            apps::from_membership_id.eq(from.as_ref()),
+            apps::status.eq("pending"),
+            apps::submitted_by.eq(s.submitted_by),
+            apps::station_id.eq(s.station),
+            apps::created_at.eq(now),
+        ))
+        .execute(conn);
+    match inserted {
+        Err(e) if is_unique_violation(&e) => return Err(MembershipError::ApplicationPending),
+        other => other?,
+    };
+    find(conn, &id)?.ok_or(MembershipError::Database(diesel::result::Error::NotFound))
+}
+
+/// pending → approved (or rejected), fenced by the status so two admins can't both decide.
+fn decide(
+    conn: &mut DbConnection,
+    id: &ApplicationId,
+    status: &str,
+    by: &UserId,
+    reason: Option<&str>,
+    now: NaiveDateTime,
+) -> Result<(), MembershipError> {
+    let changed = diesel::update(apps::table.find(id).filter(apps::status.eq("pending")))
+        .set((
+            apps::status.eq(status),
+            apps::decided_by.eq(by),
+            apps::decided_at.eq(now),
+            apps::reason.eq(reason),
+        ))
+        .execute(conn)?;
+    if changed == 1 {
+        Ok(())
+    } else {
+        Err(MembershipError::NotPending)
+    }
+}
+
+/// Approves: a join creates a membership with a new member number; a transfer ends the
+/// old membership and opens one in the target union, keeping the original `since`.
+/// Call inside a write transaction.
+pub fn approve(
+    conn: &mut DbConnection,
+    application: &Application,
+    by: &UserId,
+    now: NaiveDateTime,
+) -> Result<Membership, MembershipError> {
+    decide(conn, &application.id, "approved", by, None, now)?;
+    let mut since = now;
+    if let Some(from) = &application.from_membership_id {
+        let old: Membership = memberships::table
+            .find(from)
+            .select(Membership::as_select())
+            .first(conn)?;
+        let ended = diesel::update(
+            memberships::table
+                .find(from)
+                .filter(memberships::ended_at.is_null()),
+        )
+        .set((
+            memberships::ended_at.eq(now),
+            memberships::end_reason.eq("transferred"),
+        ))
+        .execute(conn)?;
+        if ended != 1 {
+            return Err(MembershipError::NotAMember);
+        }
+        since = old.since;
+    }
+    let membership = Membership {
+        id: MembershipId::generate(),
+        user_id: application.user_id.clone(),
+        union_id: application.union_id.clone(),
+        member_no: org::next_member_no(conn, &application.union_id)?,
+        since,
+    };
+    let inserted = diesel::insert_into(memberships::table)
+        .values((
+            memberships::id.eq(&membership.id),
+            memberships::user_id.eq(&membership.user_id),
+            memberships::union_id.eq(&membership.union_id),
+            memberships::member_no.eq(&membership.member_no),
+            memberships::since.eq(membership.since),
+            memberships::started_at.eq(now),
+        ))
+        .execute(conn);
+    match inserted {
+        Err(e) if is_unique_violation(&e) => return Err(MembershipError::AlreadyMember),
+        other => other?,
+    };
+    diesel::update(apps::table.find(&application.id))
+        .set(apps::membership_id.eq(&membership.id))
+        .execute(conn)?;
+    Ok(membership)
+}
+
+pub fn reject(
+    conn: &mut DbConnection,
+    application: &ApplicationId,
+    by: &UserId,
+    reason: &str,
+    now: NaiveDateTime,
+) -> Result<(), MembershipError> {
+    decide(conn, application, "rejected", by, Some(reason), now)
+}
+
+pub fn find_membership(conn: &mut DbConnection, id: &MembershipId) -> QueryResult<Option<Membership>> {
+    memberships::table
+        .find(id)
+        .select(Membership::as_select())
+        .first(conn)
+        .optional()
+}

@@ -1,0 +1,48 @@
+mod common;
+
+use common::*;
+use serde_json::Value;
+
+#[tokio::test]
+async fn seed_demo_builds_a_usable_world_and_can_run_twice() {
+    let (config, dir) = fresh_config();
+    let pool = zhijian::startup::prepare_database(&config.database_url, 2)
+        .await
+        .unwrap();
+    zhijian::seed::run(pool.clone()).await.unwrap();
+    zhijian::seed::run(pool).await.unwrap();
+
+    let app = start(config, dir).await;
+    let login = |phone: &'static str| app.login(phone, zhijian::seed::DEMO_PASSWORD);
+    let worker: Value = login("13800000001").await.json().await.unwrap();
+    let me: Value = app
+        .get_auth("/api/v1/me", worker["access_token"].as_str().unwrap())
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["membership"]["status"], "member");
+    assert_eq!(me["occupation_verified"], true);
+
+    let admin: Value = login("13900000001").await.json().await.unwrap();
+    let members: Value = app
+        .get_auth(
+            "/api/v1/admin/workers?limit=100",
+            admin["access_token"].as_str().unwrap(),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(members["items"].as_array().unwrap().len(), 8);
+
+    let counter = login("13900000002").await;
+    assert_eq!(counter.status().as_u16(), 200);
+    let stations: Value = app
+        .get_auth("/api/v1/stations", worker["access_token"].as_str().unwrap())
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(stations["items"].as_array().unwrap().len(), 2);
+}
