@@ -51,6 +51,15 @@ error_codes! {
     ApplicationPending => (CONFLICT, "APPLICATION_PENDING", "您已有待审核的申请"),
     ApplicationNotPending => (CONFLICT, "APPLICATION_NOT_PENDING", "该申请已处理"),
     NotAMember => (CONFLICT, "NOT_A_MEMBER", "您还不是工会会员"),
+    NotEligible => (FORBIDDEN, "NOT_ELIGIBLE", "不符合领取条件"),
+    AlreadyClaimed => (CONFLICT, "ALREADY_CLAIMED", "您已领取过"),
+    SoldOut => (CONFLICT, "SOLD_OUT", "礼包已领完"),
+    CampaignNotOpen => (CONFLICT, "CAMPAIGN_NOT_OPEN", "活动尚未开始"),
+    CampaignEnded => (CONFLICT, "CAMPAIGN_ENDED", "活动已结束"),
+    CampaignStateConflict => (CONFLICT, "CAMPAIGN_STATE_CONFLICT", "活动当前状态不允许此操作"),
+    VoucherNotActive => (CONFLICT, "VOUCHER_NOT_ACTIVE", "该券已不可用"),
+    IdempotencyKeyReused => (UNPROCESSABLE_ENTITY, "IDEMPOTENCY_KEY_REUSED", "同一请求编号用于了不同的请求"),
+    IdempotencyInFlight => (CONFLICT, "IDEMPOTENCY_IN_FLIGHT", "请求正在处理中，请稍后查看结果"),
     PayloadTooLarge => (PAYLOAD_TOO_LARGE, "PAYLOAD_TOO_LARGE", "请求内容过大"),
     UnsupportedMediaType => (UNSUPPORTED_MEDIA_TYPE, "UNSUPPORTED_MEDIA_TYPE", "请求内容须为 JSON"),
     RateLimited => (TOO_MANY_REQUESTS, "RATE_LIMITED", "操作过于频繁，请稍后再试"),
@@ -120,6 +129,66 @@ impl ApiError {
     pub fn code(&self) -> ErrorCode {
         self.code
     }
+
+    /// The problem+json document of this error, as sent.
+    pub fn problem_body(&self) -> Value {
+        let mut body = json!({
+            "type": "about:blank",
+            "title": self.code.title(),
+            "status": self.code.status().as_u16(),
+            "code": self.code.as_str(),
+            "request_id": current_request_id(),
+        });
+        if let Value::Object(map) = &mut body {
+            if let Some(detail) = &self.detail {
+                map.insert("detail".into(), Value::String(detail.clone()));
+            }
+            for (k, v) in &self.extensions {
+                map.insert(k.clone(), v.clone());
+            }
+        }
+        body
+    }
+
+    /// The problem+json response for `body` with this error's status and headers.
+    pub fn response_with(&self, body: String) -> HttpResponse {
+        let mut response = HttpResponse::build(self.code.status());
+        response.insert_header((header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON)));
+        if let Some(secs) = self.retry_after_secs {
+            response.insert_header((header::RETRY_AFTER, secs.to_string()));
+        }
+        response.body(body)
+    }
+
+    fn log_cause(&self) {
+        if let Some(cause) = &self.cause {
+            if self.code == ErrorCode::Internal {
+                tracing::error!(code = self.code.as_str(), %cause, "request failed");
+            } else {
+                tracing::warn!(code = self.code.as_str(), %cause, "dependency unavailable");
+            }
+        }
+    }
+}
+
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+impl ErrorCode {
+    /// The code for a status actix produced on its own (a safety net: see telemetry).
+    pub fn for_status(status: StatusCode) -> Self {
+        match status.as_u16() {
+            401 => Self::Unauthenticated,
+            403 => Self::Forbidden,
+            404 => Self::NotFound,
+            405 => Self::MethodNotAllowed,
+            413 => Self::PayloadTooLarge,
+            415 => Self::UnsupportedMediaType,
+            429 => Self::RateLimited,
+            503 => Self::Unavailable,
+            s if s >= 500 => Self::Internal,
+            _ => Self::InvalidRequest,
+        }
+    }
 }
 
 impl From<ErrorCode> for ApiError {
@@ -146,37 +215,7 @@ impl ResponseError for ApiError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        let request_id = current_request_id();
-        if let Some(cause) = &self.cause {
-            if self.code == ErrorCode::Internal {
-                tracing::error!(code = self.code.as_str(), %cause, "request failed");
-            } else {
-                tracing::warn!(code = self.code.as_str(), %cause, "dependency unavailable");
-            }
-        }
-        let mut body = json!({
-            "type": "about:blank",
-            "title": self.code.title(),
-            "status": self.code.status().as_u16(),
-            "code": self.code.as_str(),
-            "request_id": request_id,
-        });
-        if let (Some(detail), Value::Object(map)) = (&self.detail, &mut body) {
-            map.insert("detail".into(), Value::String(detail.clone()));
-        }
-        if let Value::Object(map) = &mut body {
-            for (k, v) in &self.extensions {
-                map.insert(k.clone(), v.clone());
-            }
-        }
-        let mut response = HttpResponse::build(self.code.status());
-        response.insert_header((
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/problem+json"),
-        ));
-        if let Some(secs) = self.retry_after_secs {
-            response.insert_header((header::RETRY_AFTER, secs.to_string()));
-        }
-        response.body(body.to_string())
+        self.log_cause();
+        self.response_with(self.problem_body().to_string())
     }
 }

@@ -6,6 +6,7 @@ pub mod config;
 pub mod db;
 pub mod domain;
 pub mod error;
+pub mod idempotency;
 pub mod locks;
 pub mod routes;
 pub mod seed;

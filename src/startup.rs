@@ -15,6 +15,7 @@ use crate::auth::jwt::JwtKeys;
 use crate::auth::password::PasswordHasher;
 use crate::config::Config;
 use crate::db::{self, schema::app_settings, DatabaseUrl, DbConnection, DbPool};
+use crate::domain::voucher_code::VoucherKeys;
 use crate::locks::Locks;
 use crate::routes;
 use crate::state::AppState;
@@ -23,6 +24,31 @@ use crate::telemetry::request_context;
 pub struct Application {
     port: u16,
     server: Server,
+    pool: DbPool,
+}
+
+/// How often expired idempotency records are purged.
+const JANITOR_EVERY: std::time::Duration = std::time::Duration::from_secs(600);
+
+/// Housekeeping that needs no request: forgetting idempotency keys past their 24 h.
+async fn janitor(pool: DbPool) {
+    loop {
+        tokio::time::sleep(JANITOR_EVERY).await;
+        let pool = pool.clone();
+        let purged = tokio::task::spawn_blocking(move || -> anyhow::Result<usize> {
+            let mut conn = pool.get()?;
+            Ok(crate::idempotency::purge_expired(
+                &mut conn,
+                crate::domain::now(),
+            )?)
+        })
+        .await;
+        match purged {
+            Ok(Ok(n)) => tracing::info!(purged = n, "expired idempotency keys purged"),
+            Ok(Err(e)) => tracing::warn!(error = %e, "idempotency purge failed"),
+            Err(e) => tracing::warn!(error = %e, "idempotency purge panicked"),
+        }
+    }
 }
 
 /// Connects and migrates; runs on a blocking thread.
@@ -64,6 +90,41 @@ fn resolve_jwt_secret(config: &Config, conn: &mut DbConnection) -> anyhow::Resul
     Ok(secret.into_bytes())
 }
 
+/// `VOUCHER_KEY` if set; with SQLite and none set, one generated once and kept in a
+/// file beside the database (never in it: a dump of the database alone must not be
+/// enough to derive a single voucher code).
+fn resolve_voucher_key(config: &Config) -> anyhow::Result<Vec<u8>> {
+    if let Some(key) = &config.voucher_key {
+        if key.len() < 32 {
+            bail!("VOUCHER_KEY must be at least 32 bytes");
+        }
+        return Ok(key.as_bytes().to_vec());
+    }
+    let DatabaseUrl::Sqlite(db_path) = &config.database_url else {
+        bail!("VOUCHER_KEY is required with PostgreSQL");
+    };
+    let path = format!("{db_path}.voucher-key");
+    let mut fresh = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut fresh);
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(&path) {
+        Ok(mut file) => {
+            std::io::Write::write_all(&mut file, hex::encode(fresh).as_bytes())
+                .with_context(|| format!("cannot write {path}"))?;
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+        Err(e) => return Err(e).with_context(|| format!("cannot create {path}")),
+    }
+    let key = std::fs::read_to_string(&path).with_context(|| format!("cannot read {path}"))?;
+    if key.trim().len() < 32 {
+        bail!("{path} holds no usable key");
+    }
+    Ok(key.trim().as_bytes().to_vec())
+}
+
 impl Application {
     pub async fn build(config: Config) -> anyhow::Result<Self> {
         let pool = prepare_database(&config.database_url, config.db_pool_size).await?;
@@ -85,10 +146,11 @@ impl Application {
         .map_err(anyhow::Error::msg)?;
         let openapi: serde_json::Value = serde_yaml::from_str(routes::ops::OPENAPI_YAML)?;
         let state = web::Data::new(AppState {
-            pool,
+            pool: pool.clone(),
             locks,
             hasher,
             jwt: JwtKeys::new(&secret),
+            voucher_keys: VoucherKeys::new(&resolve_voucher_key(&config)?),
             limits: config.limits.clone(),
             openapi_json: openapi.to_string(),
         });
@@ -112,7 +174,7 @@ impl Application {
         .shutdown_timeout(30)
         .listen(listener)?
         .run();
-        Ok(Self { port, server })
+        Ok(Self { port, server, pool })
     }
 
     pub fn port(&self) -> u16 {
@@ -120,6 +182,9 @@ impl Application {
     }
 
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        tokio::select! {
+            served = self.server => served,
+            () = janitor(self.pool) => Ok(()),
+        }
     }
 }

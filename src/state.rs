@@ -5,6 +5,7 @@ use std::time::Duration;
 use crate::auth::jwt::JwtKeys;
 use crate::auth::password::PasswordHasher;
 use crate::db::DbPool;
+use crate::domain::voucher_code::VoucherKeys;
 use crate::locks::Locks;
 
 pub struct AppState {
@@ -12,6 +13,7 @@ pub struct AppState {
     pub locks: Locks,
     pub hasher: PasswordHasher,
     pub jwt: JwtKeys,
+    pub voucher_keys: VoucherKeys,
     pub limits: Limits,
     pub openapi_json: String,
 }

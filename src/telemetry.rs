@@ -2,12 +2,16 @@
 
 use std::time::Instant;
 
-use actix_web::body::MessageBody;
+use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::CONTENT_TYPE;
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::Next;
+use actix_web::ResponseError;
 use tracing::Instrument;
 use tracing_subscriber::EnvFilter;
+
+use crate::error::{ApiError, ErrorCode, PROBLEM_JSON};
 
 tokio::task_local! {
     static REQUEST_ID: String;
@@ -37,15 +41,19 @@ pub fn init(json: bool) {
 /// query strings and headers may hold phone numbers or tokens.
 pub async fn request_context(
     req: ServiceRequest,
-    next: Next<impl MessageBody>,
-) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
     let id = uuid::Uuid::now_v7().to_string();
     let started = Instant::now();
     let method = req.method().to_string();
     let route = req.match_pattern().unwrap_or_else(|| "<unmatched>".into());
     let span = tracing::info_span!("request", request_id = %id, %method, %route);
     let result = REQUEST_ID
-        .scope(id.clone(), next.call(req).instrument(span.clone()))
+        .scope(id.clone(), async move {
+            let response = next.call(req).await?;
+            Ok::<_, actix_web::Error>(as_problem(response))
+        })
+        .instrument(span.clone())
         .await;
     let mut response = result?;
     if let Ok(value) = HeaderValue::from_str(&id) {
@@ -61,4 +69,21 @@ pub async fn request_context(
         )
     });
     Ok(response)
+}
+
+/// Any error actix answered on its own (say a payload error before a handler ran) is
+/// re-rendered as problem+json, so clients meet one error format. Runs inside the
+/// request-id scope.
+fn as_problem<B: MessageBody + 'static>(response: ServiceResponse<B>) -> ServiceResponse<BoxBody> {
+    let status = response.status();
+    let is_problem = response
+        .headers()
+        .get(CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(PROBLEM_JSON.as_bytes()));
+    if status.as_u16() < 400 || is_problem {
+        return response.map_into_boxed_body();
+    }
+    let (req, _) = response.into_parts();
+    let error = ApiError::new(ErrorCode::for_status(status));
+    ServiceResponse::new(req, error.error_response()).map_into_boxed_body()
 }

@@ -36,6 +36,30 @@ async fn seed_demo_builds_a_usable_world_and_can_run_twice() {
         .unwrap();
     assert_eq!(members["items"].as_array().unwrap().len(), 8);
 
+    let campaigns: Value = app
+        .get_auth("/api/v1/campaigns", worker["access_token"].as_str().unwrap())
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        campaigns["items"].as_array().unwrap().len(),
+        1,
+        "seeding twice made one campaign"
+    );
+    assert_eq!(campaigns["items"][0]["total_stock"], 900);
+    let id = campaigns["items"][0]["id"].as_str().unwrap();
+    let claimed = app.claim(id, worker["access_token"].as_str().unwrap()).await;
+    assert_eq!(claimed.status().as_u16(), 201);
+    // A sanitation worker is a member but not covered by the occupations.
+    let sanitation: Value = login("13800000005").await.json().await.unwrap();
+    assert_problem(
+        app.claim(id, sanitation["access_token"].as_str().unwrap()).await,
+        403,
+        "NOT_ELIGIBLE",
+    )
+    .await;
+
     let counter = login("13900000002").await;
     assert_eq!(counter.status().as_u16(), 200);
     let stations: Value = app

@@ -130,11 +130,85 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    campaigns (id) {
+        id -> Text,
+        union_id -> Text,
+        title -> Text,
+        item_name -> Text,
+        description -> Nullable<Text>,
+        total_stock -> BigInt,
+        per_worker_limit -> Integer,
+        claim_starts_at -> Timestamp,
+        claim_ends_at -> Timestamp,
+        redeem_until -> Timestamp,
+        rules -> Text,
+        status -> Text,
+        created_by -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        published_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    campaign_stations (campaign_id, station_id) {
+        campaign_id -> Text,
+        station_id -> Text,
+    }
+}
+
+diesel::table! {
+    campaign_stock_shards (campaign_id, shard) {
+        campaign_id -> Text,
+        shard -> Integer,
+        remaining -> BigInt,
+    }
+}
+
+diesel::table! {
+    vouchers (id) {
+        id -> Text,
+        campaign_id -> Text,
+        user_id -> Text,
+        claim_no -> Integer,
+        code_hash -> Text,
+        stock_shard -> Integer,
+        status -> Text,
+        issued_at -> Timestamp,
+        expires_at -> Timestamp,
+        redeemed_at -> Nullable<Timestamp>,
+        redeemed_station_id -> Nullable<Text>,
+        redeemed_by -> Nullable<Text>,
+        cancelled_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
+        revoked_by -> Nullable<Text>,
+        revoked_reason -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    idempotency_keys (principal_id, idem_key) {
+        principal_id -> Text,
+        idem_key -> Text,
+        request_hash -> Text,
+        state -> Text,
+        response_status -> Nullable<Integer>,
+        response_body -> Nullable<Text>,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(stations -> unions (union_id));
 diesel::joinable!(membership_applications -> users (user_id));
 diesel::joinable!(staff_stations -> stations (station_id));
 diesel::joinable!(memberships -> unions (union_id));
 diesel::joinable!(membership_applications -> unions (union_id));
+diesel::joinable!(campaigns -> unions (union_id));
+diesel::joinable!(campaign_stations -> campaigns (campaign_id));
+diesel::joinable!(campaign_stations -> stations (station_id));
+diesel::joinable!(vouchers -> campaigns (campaign_id));
 diesel::allow_tables_to_appear_in_same_query!(
     users,
     unions,
@@ -142,5 +216,10 @@ diesel::allow_tables_to_appear_in_same_query!(
     staff_stations,
     memberships,
     membership_applications,
-    audit_events
+    audit_events,
+    campaigns,
+    campaign_stations,
+    campaign_stock_shards,
+    vouchers,
+    idempotency_keys
 );

@@ -52,5 +52,7 @@ typed_id!(
     StationId,
     MembershipId,
     ApplicationId,
-    AuditEventId
+    AuditEventId,
+    CampaignId,
+    VoucherId,
 );

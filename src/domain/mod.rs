@@ -1,12 +1,17 @@
 //! Domain types (parsed, never re-validated) and the queries that own each model.
 
 pub mod audit;
+pub mod campaigns;
+pub mod eligibility;
 pub mod ids;
 pub mod membership;
 pub mod org;
 pub mod phone;
 pub mod profile;
+pub mod rules;
 pub mod users;
+pub mod voucher_code;
+pub mod vouchers;
 
 use chrono::{DateTime, NaiveDateTime, SubsecRound, Utc};
 

@@ -3,12 +3,17 @@
 
 pub mod accounts;
 pub mod applications;
+pub mod campaign_views;
+pub mod campaigns;
+pub mod campaigns_admin;
 pub mod directory;
+pub mod idempotent;
 pub mod me;
 pub mod membership;
 pub mod ops;
 pub mod org;
 pub mod pagination;
+pub mod wallet;
 pub mod workers;
 
 use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
@@ -48,6 +53,20 @@ routes! {
     "/api/v1/me" => { GET: me::show, PATCH: me::update },
     "/api/v1/me/membership-applications" => { POST: membership::apply },
     "/api/v1/me/membership-transfers" => { POST: membership::transfer },
+    "/api/v1/me/vouchers" => { GET: wallet::list },
+    "/api/v1/me/vouchers/{id}" => { GET: wallet::show },
+    "/api/v1/me/vouchers/{id}/cancel" => { POST: wallet::cancel },
+    "/api/v1/campaigns" => { GET: campaigns::list },
+    "/api/v1/campaigns/{id}" => { GET: campaigns::show },
+    "/api/v1/campaigns/{id}/eligibility" => { GET: campaigns::eligibility },
+    "/api/v1/campaigns/{id}/claims" => { POST: campaigns::claim },
+    "/api/v1/admin/campaigns" => { GET: campaigns_admin::list, POST: campaigns_admin::create },
+    "/api/v1/admin/campaigns/{id}" => { PATCH: campaigns_admin::update },
+    "/api/v1/admin/campaigns/{id}/publish" => { POST: campaigns_admin::publish },
+    "/api/v1/admin/campaigns/{id}/pause" => { POST: campaigns_admin::pause },
+    "/api/v1/admin/campaigns/{id}/close" => { POST: campaigns_admin::close },
+    "/api/v1/admin/campaigns/{id}/stats" => { GET: campaigns_admin::stats },
+    "/api/v1/admin/campaigns/{id}/dry-run" => { GET: campaigns_admin::dry_run },
     "/api/v1/unions" => { GET: directory::list_unions },
     "/api/v1/stations" => { GET: directory::list_stations },
     "/api/v1/admin/unions" => { POST: org::create_union },

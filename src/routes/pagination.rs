@@ -1,6 +1,6 @@
 //! `?limit=&cursor=` lists answering `{"items": [...], "next_cursor": ...}`.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::error::ApiError;
 
@@ -11,6 +11,13 @@ pub const MAX_LIMIT: i64 = 100;
 pub struct Page<T> {
     pub items: Vec<T>,
     pub next_cursor: Option<String>,
+}
+
+/// `?limit=&cursor=` for lists that take no other filter.
+#[derive(Debug, Deserialize)]
+pub struct PageQuery {
+    pub limit: Option<i64>,
+    pub cursor: Option<String>,
 }
 
 /// The page size asked for: default 20, at most 100.

@@ -97,16 +97,10 @@ fn find_in_scope(conn: &mut DbConnection, scope: &AdminScope, id: &UserId) -> Re
     row.map(to_view).ok_or_else(|| ErrorCode::NotFound.into())
 }
 
-#[derive(Debug, Deserialize)]
-pub struct ListQuery {
-    limit: Option<i64>,
-    cursor: Option<String>,
-}
-
 pub async fn list(
     state: web::Data<AppState>,
     principal: Principal,
-    query: web::Query<ListQuery>,
+    query: web::Query<pagination::PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     principal.require(ADMIN_ROLES)?;
     let limit = pagination::limit(query.limit)?;

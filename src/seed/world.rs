@@ -1,17 +1,22 @@
 //! The demo world: 台州市总工会 (3310) with 路桥区总工会 (331004), two stations, a union
-//! admin, two counters and a dozen workers, some of them members. What exists is kept.
+//! admin, two counters, a dozen workers (some of them members) and the published
+//! 900-pack care-pack campaign. What exists is kept.
 
 use anyhow::Context;
 use diesel::prelude::*;
 
-use crate::db::schema::{stations, unions, users};
+use chrono::Duration;
+
+use crate::db::schema::{campaigns as campaigns_table, stations, unions, users};
 use crate::db::DbConnection;
-use crate::domain::ids::{StationId, UnionId, UserId};
+use crate::domain::campaigns::{self, CampaignFields, Status};
+use crate::domain::ids::{CampaignId, StationId, UnionId, UserId};
 use crate::domain::membership::{self, Kind, Submission};
 use crate::domain::now;
 use crate::domain::org::{self, NewStation, NewUnion, UnionKind};
 use crate::domain::phone::Phone;
 use crate::domain::profile::{Occupation, Role};
+use crate::domain::rules::Rule;
 use crate::domain::users::{self as user_queries, NewUser};
 
 const PLATFORM_ADMIN: &str = "13900000000";
@@ -205,5 +210,58 @@ pub fn build(conn: &mut DbConnection, hash: &str) -> anyhow::Result<Vec<String>>
             occupation.as_str()
         ));
     }
+    let campaign = ensure_care_packs(conn, &city, &luqiao, &stations, &admin)?;
+    lines.push(format!("campaign        {campaign}  暖心礼包 ×900, published"));
     Ok(lines)
+}
+
+const CARE_PACKS: &str = "路桥区新就业形态劳动者暖心礼包";
+
+/// The 900 care packs for couriers, riders and drivers who are members in 3310.
+fn ensure_care_packs(
+    conn: &mut DbConnection,
+    city: &org::Union,
+    luqiao: &org::Union,
+    stations: &[StationId],
+    admin: &UserId,
+) -> anyhow::Result<CampaignId> {
+    let existing: Option<CampaignId> = campaigns_table::table
+        .filter(campaigns_table::union_id.eq(&luqiao.id))
+        .filter(campaigns_table::title.eq(CARE_PACKS))
+        .select(campaigns_table::id)
+        .first(conn)
+        .optional()?;
+    if let Some(id) = existing {
+        return Ok(id);
+    }
+    let rules = vec![
+        Rule::MemberOf {
+            union_id: city.id.clone(),
+        },
+        Rule::OccupationIn {
+            values: vec![
+                Occupation::Courier,
+                Occupation::FoodDelivery,
+                Occupation::RideHailing,
+                Occupation::TruckDriver,
+            ],
+        },
+    ];
+    let start = now();
+    let fields = CampaignFields {
+        title: CARE_PACKS.into(),
+        item_name: "暖心礼包".into(),
+        description: Some(
+            "路桥区总工会为快递员、外卖配送员、网约车和货车司机准备的暖心礼包，凭券到驿站领取。".into(),
+        ),
+        total_stock: 900,
+        per_worker_limit: 1,
+        claim_starts_at: start - Duration::hours(1),
+        claim_ends_at: start + Duration::days(30),
+        redeem_until: start + Duration::days(60),
+        rules: serde_json::to_string(&rules)?,
+    };
+    let campaign = campaigns::create(conn, &luqiao.id, &fields, stations, admin, start)?;
+    campaigns::transition(conn, &campaign.id, &[Status::Draft], Status::Published, start)?;
+    Ok(campaign.id)
 }

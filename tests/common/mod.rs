@@ -5,6 +5,7 @@
 //! test; `ZHIJIAN_TEST_REDIS_URL` → Redis, with a key prefix per test.
 #![allow(dead_code)]
 
+pub mod campaigns;
 pub mod world;
 
 use diesel::{Connection, PgConnection, RunQueryDsl};
@@ -17,6 +18,7 @@ use zhijian::startup::Application;
 
 pub const TEST_JWT_SECRET: &str = "test-secret-that-is-at-least-32-bytes-long";
 pub const PASSWORD: &str = "correct-horse-42";
+pub const TEST_VOUCHER_KEY: &str = "test-voucher-key-that-is-at-least-32-bytes";
 
 pub struct TestApp {
     pub base: String,
@@ -48,6 +50,7 @@ pub fn fresh_config() -> (Config, Option<tempfile::TempDir>) {
         .filter(|s| !s.is_empty())
     {
         Some(admin) => (DatabaseUrl::Postgres(fresh_postgres(&admin)), None),
+        // SQLite keeps its generated voucher key in a file beside the database.
         None => {
             let dir = tempfile::tempdir().expect("temp dir");
             let path = dir.path().join("zhijian.db").to_string_lossy().into_owned();
@@ -56,6 +59,9 @@ pub fn fresh_config() -> (Config, Option<tempfile::TempDir>) {
     };
     let mut config = Config::with_database(url);
     config.jwt_secret = Some(TEST_JWT_SECRET.into());
+    if config.database_url.is_postgres() {
+        config.voucher_key = Some(TEST_VOUCHER_KEY.into());
+    }
     config.redis_url = redis_url();
     config.redis_key_prefix = format!("zj-test:{}:", uuid::Uuid::new_v4().simple());
     (config, dir)

@@ -1,0 +1,267 @@
+//! Campaigns: what is given, to whom (rules), how many (stock, split over shards), when,
+//! and where it can be redeemed.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use serde::Serialize;
+
+use crate::db::schema::{campaign_stations, campaign_stock_shards as shards, campaigns, unions};
+use crate::db::DbConnection;
+use crate::domain::ids::{CampaignId, StationId, UnionId, UserId};
+use crate::domain::rules::Rule;
+
+/// Stock is split over at most this many rows. Claims pick a shard at random, so N
+/// concurrent claimants queue on N/16 row locks at worst instead of all on one.
+pub const MAX_SHARDS: i64 = 16;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Draft,
+    Published,
+    Paused,
+    Closed,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Draft => "draft",
+            Self::Published => "published",
+            Self::Paused => "paused",
+            Self::Closed => "closed",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Self {
+        match raw {
+            "published" => Self::Published,
+            "paused" => Self::Paused,
+            "closed" => Self::Closed,
+            _ => Self::Draft,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = campaigns)]
+pub struct Campaign {
+    pub id: CampaignId,
+    pub union_id: UnionId,
+    pub title: String,
+    pub item_name: String,
+    pub description: Option<String>,
+    pub total_stock: i64,
+    pub per_worker_limit: i32,
+    pub claim_starts_at: NaiveDateTime,
+    pub claim_ends_at: NaiveDateTime,
+    pub redeem_until: NaiveDateTime,
+    pub rules: String,
+    pub status: String,
+    pub created_at: NaiveDateTime,
+    pub published_at: Option<NaiveDateTime>,
+}
+
+impl Campaign {
+    pub fn status(&self) -> Status {
+        Status::parse(&self.status)
+    }
+
+    /// The stored rules; they were validated when written.
+    pub fn rules(&self) -> Vec<Rule> {
+        serde_json::from_str(&self.rules).unwrap_or_default()
+    }
+}
+
+#[derive(Debug, Insertable, AsChangeset)]
+#[diesel(table_name = campaigns)]
+pub struct CampaignFields {
+    pub title: String,
+    pub item_name: String,
+    pub description: Option<String>,
+    pub total_stock: i64,
+    pub per_worker_limit: i32,
+    pub claim_starts_at: NaiveDateTime,
+    pub claim_ends_at: NaiveDateTime,
+    pub redeem_until: NaiveDateTime,
+    pub rules: String,
+}
+
+pub fn create(
+    conn: &mut DbConnection,
+    union: &UnionId,
+    fields: &CampaignFields,
+    stations: &[StationId],
+    by: &UserId,
+    now: NaiveDateTime,
+) -> QueryResult<Campaign> {
+    let id = CampaignId::generate();
+    diesel::insert_into(campaigns::table)
+        .values((
+            campaigns::id.eq(&id),
+            campaigns::union_id.eq(union),
+            fields,
+            campaigns::status.eq(Status::Draft.as_str()),
+            campaigns::created_by.eq(by),
+            campaigns::created_at.eq(now),
+            campaigns::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    set_stations(conn, &id, stations)?;
+    reset_stock(conn, &id, fields.total_stock)?;
+    find(conn, &id)?.ok_or(diesel::result::Error::NotFound)
+}
+
+/// Rewrites a draft's fields, stations and stock.
+pub fn update_draft(
+    conn: &mut DbConnection,
+    id: &CampaignId,
+    fields: &CampaignFields,
+    stations: &[StationId],
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    diesel::update(campaigns::table.find(id))
+        .set((fields, campaigns::updated_at.eq(now)))
+        .execute(conn)?;
+    set_stations(conn, id, stations)?;
+    reset_stock(conn, id, fields.total_stock)
+}
+
+fn set_stations(conn: &mut DbConnection, id: &CampaignId, stations: &[StationId]) -> QueryResult<()> {
+    diesel::delete(campaign_stations::table.filter(campaign_stations::campaign_id.eq(id))).execute(conn)?;
+    for station in stations {
+        diesel::insert_into(campaign_stations::table)
+            .values((
+                campaign_stations::campaign_id.eq(id),
+                campaign_stations::station_id.eq(station),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// Spreads `total` over the shards (only for drafts: nothing is claimed yet).
+fn reset_stock(conn: &mut DbConnection, id: &CampaignId, total: i64) -> QueryResult<()> {
+    diesel::delete(shards::table.filter(shards::campaign_id.eq(id))).execute(conn)?;
+    let count = total.clamp(1, MAX_SHARDS);
+    for shard in 0..count {
+        let share = total / count + i64::from(shard < total % count);
+        diesel::insert_into(shards::table)
+            .values((
+                shards::campaign_id.eq(id),
+                shards::shard.eq(shard as i32),
+                shards::remaining.eq(share),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// Adds `delta` units to a published campaign's shards (the caller records the new
+/// `total_stock` in the same transaction).
+pub fn add_stock(conn: &mut DbConnection, id: &CampaignId, delta: i64) -> QueryResult<()> {
+    let shard_ids: Vec<i32> = shards::table
+        .filter(shards::campaign_id.eq(id))
+        .select(shards::shard)
+        .order(shards::shard.asc())
+        .load(conn)?;
+    let count = shard_ids.len().max(1) as i64;
+    for (i, shard) in shard_ids.iter().enumerate() {
+        let share = delta / count + i64::from((i as i64) < delta % count);
+        if share > 0 {
+            diesel::update(shards::table.find((id, shard)))
+                .set(shards::remaining.eq(shards::remaining + share))
+                .execute(conn)?;
+        }
+    }
+    Ok(())
+}
+
+pub fn find(conn: &mut DbConnection, id: &CampaignId) -> QueryResult<Option<Campaign>> {
+    campaigns::table
+        .find(id)
+        .select(Campaign::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// The campaign with the path of its union, for scope checks.
+pub fn find_with_union_path(
+    conn: &mut DbConnection,
+    id: &CampaignId,
+) -> QueryResult<Option<(Campaign, String)>> {
+    campaigns::table
+        .inner_join(unions::table)
+        .filter(campaigns::id.eq(id))
+        .select((Campaign::as_select(), unions::path))
+        .first(conn)
+        .optional()
+}
+
+pub fn station_ids(conn: &mut DbConnection, id: &CampaignId) -> QueryResult<Vec<StationId>> {
+    campaign_stations::table
+        .filter(campaign_stations::campaign_id.eq(id))
+        .select(campaign_stations::station_id)
+        .order(campaign_stations::station_id.asc())
+        .load(conn)
+}
+
+/// Units still claimable.
+pub fn remaining(conn: &mut DbConnection, id: &CampaignId) -> QueryResult<i64> {
+    // At most MAX_SHARDS rows; summed here because SUM(BIGINT) is NUMERIC on PostgreSQL.
+    let parts: Vec<i64> = shards::table
+        .filter(shards::campaign_id.eq(id))
+        .select(shards::remaining)
+        .load(conn)?;
+    Ok(parts.iter().sum())
+}
+
+/// Moves the campaign to `to` if it is in one of `from`; false when it was not.
+pub fn transition(
+    conn: &mut DbConnection,
+    id: &CampaignId,
+    from: &[Status],
+    to: Status,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
+    let from: Vec<&str> = from.iter().map(|s| s.as_str()).collect();
+    let changed = diesel::update(campaigns::table.find(id).filter(campaigns::status.eq_any(from)))
+        .set((campaigns::status.eq(to.as_str()), campaigns::updated_at.eq(now)))
+        .execute(conn)?;
+    if changed == 1 && to == Status::Published {
+        diesel::update(
+            campaigns::table
+                .find(id)
+                .filter(campaigns::published_at.is_null()),
+        )
+        .set(campaigns::published_at.eq(now))
+        .execute(conn)?;
+    }
+    Ok(changed == 1)
+}
+
+/// Campaigns workers can see (not drafts), newest first; or those under an admin's path.
+pub fn list(
+    conn: &mut DbConnection,
+    union_path: Option<&str>,
+    include_drafts: bool,
+    before: Option<&CampaignId>,
+    limit: i64,
+) -> QueryResult<Vec<Campaign>> {
+    let mut query = campaigns::table
+        .inner_join(unions::table)
+        .select(Campaign::as_select())
+        .order(campaigns::id.desc())
+        .limit(limit)
+        .into_boxed();
+    if !include_drafts {
+        query = query.filter(campaigns::status.ne(Status::Draft.as_str()));
+    }
+    if let Some(path) = union_path {
+        query = query.filter(unions::path.like(format!("{path}%")));
+    }
+    if let Some(before) = before {
+        query = query.filter(campaigns::id.lt(before));
+    }
+    query.load(conn)
+}

@@ -1,0 +1,142 @@
+//! Voucher codes: 16 Crockford-base32 characters (80 bits) shown as
+//! `XXXX-XXXX-XXXX-XXXX`, derived from the voucher id with a server key. The database
+//! keeps only a keyed hash of each code, so a dump redeems nothing and the wallet can
+//! still show the code by deriving it again.
+
+use std::fmt;
+
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+
+use crate::domain::ids::VoucherId;
+
+const ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+const CODE_LEN: usize = 16;
+const QR_PREFIX: &str = "zhijian:v1:";
+
+/// A well-formed code, normalised (upper case, no separators).
+#[derive(Clone, PartialEq, Eq)]
+pub struct VoucherCode(String);
+
+impl VoucherCode {
+    /// Accepts a code as typed (any case, dashes and spaces ignored, Crockford's
+    /// I/L → 1 and O → 0) or a QR payload.
+    pub fn parse(input: &str) -> Option<Self> {
+        let raw = input.trim();
+        let raw = raw.strip_prefix(QR_PREFIX).unwrap_or(raw);
+        let mut code = String::with_capacity(CODE_LEN);
+        for c in raw.chars().filter(|c| !matches!(c, '-' | ' ')) {
+            let c = match c.to_ascii_uppercase() {
+                'O' => '0',
+                'I' | 'L' => '1',
+                c => c,
+            };
+            if !c.is_ascii() || !ALPHABET.contains(&(c as u8)) || code.len() == CODE_LEN {
+                return None;
+            }
+            code.push(c);
+        }
+        (code.len() == CODE_LEN).then_some(Self(code))
+    }
+
+    /// `XXXX-XXXX-XXXX-XXXX`
+    pub fn display(&self) -> String {
+        let c = &self.0;
+        format!("{}-{}-{}-{}", &c[0..4], &c[4..8], &c[8..12], &c[12..16])
+    }
+
+    /// What the QR code encodes.
+    pub fn qr_payload(&self) -> String {
+        format!("{QR_PREFIX}{}", self.0)
+    }
+}
+
+// Codes are bearer secrets: keep them out of logs.
+impl fmt::Debug for VoucherCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("VoucherCode(****)")
+    }
+}
+
+/// The server key codes are derived and hashed with.
+#[derive(Clone)]
+pub struct VoucherKeys {
+    key: Vec<u8>,
+}
+
+impl VoucherKeys {
+    pub fn new(key: &[u8]) -> Self {
+        Self { key: key.to_vec() }
+    }
+
+    fn mac(&self, label: &str, data: &str) -> [u8; 32] {
+        // HMAC accepts keys of any length; `new_from_slice` cannot fail for it.
+        let mut mac = match Hmac::<Sha256>::new_from_slice(&self.key) {
+            Ok(mac) => mac,
+            Err(_) => unreachable!("HMAC takes keys of any length"),
+        };
+        mac.update(label.as_bytes());
+        mac.update(data.as_bytes());
+        mac.finalize().into_bytes().into()
+    }
+
+    /// The code of a voucher: the first 80 bits of HMAC(key, id) in Crockford base32.
+    pub fn code_for(&self, voucher: &VoucherId) -> VoucherCode {
+        let digest = self.mac("code:", voucher.as_str());
+        let bits = digest[..10]
+            .iter()
+            .fold(0u128, |acc, b| (acc << 8) | u128::from(*b));
+        let code = (0..CODE_LEN)
+            .rev()
+            .map(|i| ALPHABET[((bits >> (i * 5)) & 31) as usize] as char)
+            .collect();
+        VoucherCode(code)
+    }
+
+    /// What the database stores and looks codes up by.
+    pub fn lookup_hash(&self, code: &VoucherCode) -> String {
+        hex::encode(self.mac("lookup:", &code.0))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_round_trip_through_every_spelling() {
+        let keys = VoucherKeys::new(b"test-key");
+        let id = VoucherId::generate();
+        let code = keys.code_for(&id);
+        let shown = code.display();
+        assert_eq!(shown.len(), 19);
+        for spelling in [
+            shown.clone(),
+            shown.to_lowercase(),
+            shown.replace('-', " "),
+            code.qr_payload(),
+        ] {
+            assert_eq!(VoucherCode::parse(&spelling), Some(code.clone()), "{spelling}");
+        }
+        assert_eq!(keys.code_for(&id), code, "derivation is stable");
+        assert_ne!(VoucherKeys::new(b"other").code_for(&id), code);
+    }
+
+    #[test]
+    fn malformed_codes_are_refused() {
+        for bad in [
+            "",
+            "ABCD",
+            "ABCD-EFGH-JKMN-PQRSU",
+            "ABCD-EFGH-JKMN-PQRU",
+            "ABCD-EFGH-JKMN-PQR!",
+            "中文中文中文中文中文中文中文中文",
+        ] {
+            assert!(VoucherCode::parse(bad).is_none(), "{bad}");
+        }
+        assert_eq!(
+            VoucherCode::parse("oooo-iiii-llll-0000").unwrap().display(),
+            "0000-1111-1111-0000"
+        );
+    }
+}

@@ -1,0 +1,172 @@
+//! `Idempotency-Key`: the first answer to (principal, key) is stored and replayed for
+//! 24 hours to the same principal sending the same request; the same key with another
+//! request is refused (422), and a repeat while the first is still running gets 409.
+
+use chrono::{Duration, NaiveDateTime};
+use diesel::prelude::*;
+use sha2::{Digest, Sha256};
+
+use crate::db::schema::idempotency_keys as keys;
+use crate::db::{is_unique_violation, DbConnection};
+use crate::domain::ids::UserId;
+
+pub const RETENTION_HOURS: i64 = 24;
+/// An attempt still "in flight" after this long died (a crash or restart); a retry may
+/// take its place. Longer than any request can run (pool and lock timeouts are seconds).
+const STALE_AFTER_SECS: i64 = 60;
+
+/// A validated key as sent.
+#[derive(Debug, Clone)]
+pub struct IdempotencyKey(String);
+
+impl IdempotencyKey {
+    /// 1–255 visible ASCII characters.
+    pub fn parse(raw: &str) -> Option<Self> {
+        let ok = (1..=255).contains(&raw.len()) && raw.bytes().all(|b| b.is_ascii_graphic());
+        ok.then(|| Self(raw.to_owned()))
+    }
+}
+
+/// Fingerprint of what was asked: method, path and canonical JSON body.
+pub fn request_hash(method: &str, path: &str, body: &serde_json::Value) -> String {
+    let mut h = Sha256::new();
+    h.update(method.as_bytes());
+    h.update(b" ");
+    h.update(path.as_bytes());
+    h.update(b"\n");
+    h.update(body.to_string().as_bytes());
+    hex::encode(h.finalize())
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum Begin {
+    /// First time: go ahead, then `complete` (or `abandon`).
+    Proceed,
+    Replay {
+        status: u16,
+        body: String,
+    },
+    InFlight,
+    Mismatch,
+}
+
+type Row = (
+    String,
+    String,
+    Option<i32>,
+    Option<String>,
+    NaiveDateTime,
+    NaiveDateTime,
+);
+
+/// Claims the key for this request. Commit before doing the work, so that a concurrent
+/// repeat sees it in flight.
+pub fn begin(
+    conn: &mut DbConnection,
+    who: &UserId,
+    key: &IdempotencyKey,
+    hash: &str,
+    now: NaiveDateTime,
+) -> QueryResult<Begin> {
+    for _ in 0..2 {
+        let inserted = conn.transaction(|conn| {
+            diesel::insert_into(keys::table)
+                .values((
+                    keys::principal_id.eq(who.as_str()),
+                    keys::idem_key.eq(&key.0),
+                    keys::request_hash.eq(hash),
+                    keys::state.eq("in_flight"),
+                    keys::created_at.eq(now),
+                    keys::expires_at.eq(now + Duration::hours(RETENTION_HOURS)),
+                ))
+                .execute(conn)
+        });
+        match inserted {
+            Ok(_) => return Ok(Begin::Proceed),
+            Err(e) if is_unique_violation(&e) => {}
+            Err(e) => return Err(e),
+        }
+        let Some((stored_hash, state, status, body, created_at, expires_at)) = keys::table
+            .find((who.as_str(), &key.0))
+            .select((
+                keys::request_hash,
+                keys::state,
+                keys::response_status,
+                keys::response_body,
+                keys::created_at,
+                keys::expires_at,
+            ))
+            .first::<Row>(conn)
+            .optional()?
+        else {
+            continue;
+        };
+        if expires_at <= now {
+            diesel::delete(
+                keys::table
+                    .find((who.as_str(), &key.0))
+                    .filter(keys::expires_at.le(now)),
+            )
+            .execute(conn)?;
+            continue;
+        }
+        if stored_hash != hash {
+            return Ok(Begin::Mismatch);
+        }
+        if let (Some(status), Some(body)) = (status.filter(|_| state == "done"), body) {
+            return Ok(Begin::Replay {
+                status: status as u16,
+                body,
+            });
+        }
+        if created_at <= now - Duration::seconds(STALE_AFTER_SECS) {
+            let taken = diesel::update(
+                keys::table
+                    .find((who.as_str(), &key.0))
+                    .filter(keys::state.eq("in_flight"))
+                    .filter(keys::created_at.eq(created_at)),
+            )
+            .set(keys::created_at.eq(now))
+            .execute(conn)?;
+            if taken == 1 {
+                return Ok(Begin::Proceed);
+            }
+        }
+        return Ok(Begin::InFlight);
+    }
+    Ok(Begin::InFlight)
+}
+
+/// Stores the answer. Call it in the same transaction as the work where there is one,
+/// so the effect and its recorded answer commit together.
+pub fn complete(
+    conn: &mut DbConnection,
+    who: &UserId,
+    key: &IdempotencyKey,
+    status: u16,
+    body: &str,
+) -> QueryResult<()> {
+    diesel::update(keys::table.find((who.as_str(), &key.0)))
+        .set((
+            keys::state.eq("done"),
+            keys::response_status.eq(i32::from(status)),
+            keys::response_body.eq(body),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Forgets an attempt that produced no answer worth keeping (a 5xx), so a retry runs.
+pub fn abandon(conn: &mut DbConnection, who: &UserId, key: &IdempotencyKey) -> QueryResult<()> {
+    diesel::delete(
+        keys::table
+            .find((who.as_str(), &key.0))
+            .filter(keys::state.eq("in_flight")),
+    )
+    .execute(conn)?;
+    Ok(())
+}
+
+pub fn purge_expired(conn: &mut DbConnection, now: NaiveDateTime) -> QueryResult<usize> {
+    diesel::delete(keys::table.filter(keys::expires_at.le(now))).execute(conn)
+}

@@ -1,0 +1,128 @@
+//! Runs a create-something handler under the `Idempotency-Key` contract.
+
+use std::future::Future;
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse};
+
+use crate::db::{self, DbConnection};
+use crate::domain::ids::UserId;
+use crate::domain::now;
+use crate::error::{ApiError, ErrorCode, PROBLEM_JSON};
+use crate::idempotency::{self, Begin, IdempotencyKey};
+use crate::state::AppState;
+
+pub const HEADER: &str = "Idempotency-Key";
+
+/// The request's key, if it sent one; a malformed one is a 400.
+pub fn key(req: &HttpRequest) -> Result<Option<IdempotencyKey>, ApiError> {
+    req.headers()
+        .get(HEADER)
+        .map(|v| {
+            v.to_str()
+                .ok()
+                .and_then(IdempotencyKey::parse)
+                .ok_or_else(|| ApiError::invalid("Idempotency-Key must be 1-255 visible ASCII characters"))
+        })
+        .transpose()
+}
+
+/// Handed to the work so it can record its answer inside its own transaction.
+#[derive(Debug, Clone)]
+pub struct Ticket {
+    who: UserId,
+    key: IdempotencyKey,
+}
+
+impl Ticket {
+    pub fn complete(
+        &self,
+        conn: &mut DbConnection,
+        status: StatusCode,
+        body: &str,
+    ) -> diesel::QueryResult<()> {
+        idempotency::complete(conn, &self.who, &self.key, status.as_u16(), body)
+    }
+}
+
+fn replayed(status: u16, body: String) -> HttpResponse {
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
+    let content_type = if status.as_u16() >= 400 {
+        PROBLEM_JSON
+    } else {
+        "application/json"
+    };
+    HttpResponse::build(status)
+        .content_type(content_type)
+        .insert_header(("Idempotent-Replayed", "true"))
+        .body(body)
+}
+
+/// Runs `work` once per (principal, key, request). `work` gets the ticket when a key
+/// was sent and must `complete` it in the transaction that makes its effect; its
+/// answer is `(status, JSON body)`. A client error is stored and replayed as well; a
+/// server error is forgotten so that a retry runs again. `restore` turns a stored
+/// success body back into the original (claims store theirs without the code).
+pub async fn run<F, Fut>(
+    state: &AppState,
+    who: &UserId,
+    key: Option<IdempotencyKey>,
+    request_hash: String,
+    restore: impl FnOnce(String) -> String,
+    work: F,
+) -> Result<HttpResponse, ApiError>
+where
+    F: FnOnce(Option<Ticket>) -> Fut,
+    Fut: Future<Output = Result<(StatusCode, String), ApiError>>,
+{
+    let respond = |(status, body): (StatusCode, String)| {
+        HttpResponse::build(status)
+            .content_type("application/json")
+            .body(body)
+    };
+    let Some(key) = key else {
+        return work(None).await.map(respond);
+    };
+    let ticket = Ticket {
+        who: who.clone(),
+        key,
+    };
+    let begun = {
+        let t = ticket.clone();
+        db::run(&state.pool, move |conn| {
+            Ok(db::write_tx(conn, |conn| {
+                idempotency::begin(conn, &t.who, &t.key, &request_hash, now())
+            })?)
+        })
+        .await?
+    };
+    match begun {
+        Begin::Proceed => {}
+        Begin::Replay { status, body } if status < 400 => return Ok(replayed(status, restore(body))),
+        Begin::Replay { status, body } => return Ok(replayed(status, body)),
+        Begin::InFlight => return Err(ErrorCode::IdempotencyInFlight.into()),
+        Begin::Mismatch => return Err(ErrorCode::IdempotencyKeyReused.into()),
+    }
+    match work(Some(ticket.clone())).await {
+        Ok(answer) => Ok(respond(answer)),
+        Err(err) => {
+            let server_side = err.code().status().is_server_error();
+            let body = err.problem_body().to_string();
+            let status = err.code().status();
+            let recorded = db::run(&state.pool, move |conn| {
+                Ok(db::write_tx(conn, |conn| {
+                    if server_side {
+                        idempotency::abandon(conn, &ticket.who, &ticket.key)
+                    } else {
+                        ticket.complete(conn, status, &body)
+                    }
+                })?)
+            })
+            .await;
+            if let Err(e) = recorded {
+                tracing::warn!(code = e.code().as_str(), "could not record an idempotent answer");
+            }
+            Err(err)
+        }
+    }
+}
