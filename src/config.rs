@@ -55,6 +55,8 @@ impl Config {
                 login_max_attempts: parsed("LOGIN_MAX_ATTEMPTS", 5)?,
                 login_window: Duration::from_secs(parsed("LOGIN_WINDOW_SECS", 900)?),
                 refresh_retry_grace: Duration::from_secs(parsed("REFRESH_RETRY_GRACE_SECS", 30)?),
+                code_guess_max: parsed("CODE_GUESS_MAX", 10)?,
+                code_guess_window: Duration::from_secs(parsed("CODE_GUESS_WINDOW_SECS", 600)?),
             },
             log_json: var("LOG_FORMAT").is_some_and(|f| f.eq_ignore_ascii_case("json")),
         })
@@ -76,6 +78,8 @@ impl Config {
                 login_max_attempts: 5,
                 login_window: Duration::from_secs(900),
                 refresh_retry_grace: Duration::from_secs(30),
+                code_guess_max: 10,
+                code_guess_window: Duration::from_secs(600),
             },
             log_json: false,
         }

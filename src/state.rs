@@ -25,4 +25,8 @@ pub struct Limits {
     pub login_window: Duration,
     /// How long a just-used refresh token may be retried (lost response).
     pub refresh_retry_grace: Duration,
+    /// Unknown-code lookups and redemptions per counter account within `code_guess_window`
+    /// before 429.
+    pub code_guess_max: u64,
+    pub code_guess_window: Duration,
 }

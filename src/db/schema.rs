@@ -200,6 +200,21 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    redemptions (id) {
+        id -> Text,
+        voucher_id -> Text,
+        campaign_id -> Text,
+        station_id -> Text,
+        counter_id -> Text,
+        terminal_id -> Nullable<Text>,
+        redeemed_at -> Timestamp,
+        reversed_at -> Nullable<Timestamp>,
+        reversed_by -> Nullable<Text>,
+        reversal_reason -> Nullable<Text>,
+    }
+}
+
 diesel::joinable!(stations -> unions (union_id));
 diesel::joinable!(membership_applications -> users (user_id));
 diesel::joinable!(staff_stations -> stations (station_id));
@@ -209,6 +224,7 @@ diesel::joinable!(campaigns -> unions (union_id));
 diesel::joinable!(campaign_stations -> campaigns (campaign_id));
 diesel::joinable!(campaign_stations -> stations (station_id));
 diesel::joinable!(vouchers -> campaigns (campaign_id));
+diesel::joinable!(redemptions -> vouchers (voucher_id));
 diesel::allow_tables_to_appear_in_same_query!(
     users,
     unions,
@@ -221,5 +237,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     campaign_stations,
     campaign_stock_shards,
     vouchers,
-    idempotency_keys
+    idempotency_keys,
+    redemptions
 );

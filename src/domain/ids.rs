@@ -55,4 +55,5 @@ typed_id!(
     AuditEventId,
     CampaignId,
     VoucherId,
+    RedemptionId,
 );

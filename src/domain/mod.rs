@@ -8,6 +8,7 @@ pub mod membership;
 pub mod org;
 pub mod phone;
 pub mod profile;
+pub mod redemptions;
 pub mod rules;
 pub mod users;
 pub mod voucher_code;

@@ -260,3 +260,40 @@ pub fn redeemed_by_station(
         .load(conn)?;
     Ok(rows.into_iter().filter_map(|(s, n)| s.map(|s| (s, n))).collect())
 }
+
+pub fn find_by_code_hash(conn: &mut DbConnection, hash: &str) -> QueryResult<Option<Voucher>> {
+    vouchers::table
+        .filter(vouchers::code_hash.eq(hash))
+        .select(Voucher::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// An admin withdraws an unused voucher; its unit returns to stock. Call inside a write
+/// transaction. False when the voucher was no longer `issued`.
+pub fn revoke(
+    conn: &mut DbConnection,
+    voucher: &Voucher,
+    by: &UserId,
+    reason: &str,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
+    let changed = diesel::update(
+        vouchers::table
+            .find(&voucher.id)
+            .filter(vouchers::status.eq("issued")),
+    )
+    .set((
+        vouchers::status.eq("revoked"),
+        vouchers::revoked_at.eq(now),
+        vouchers::revoked_by.eq(by),
+        vouchers::revoked_reason.eq(reason),
+    ))
+    .execute(conn)?;
+    if changed == 1 {
+        diesel::update(shards::table.find((&voucher.campaign_id, voucher.stock_shard)))
+            .set(shards::remaining.eq(shards::remaining + 1))
+            .execute(conn)?;
+    }
+    Ok(changed == 1)
+}

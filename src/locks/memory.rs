@@ -62,6 +62,21 @@ impl MemoryLocks {
         }
     }
 
+    pub fn peek(&self, key: &str) -> Hits {
+        let now = Instant::now();
+        let counters = self.counters.lock().unwrap_or_else(|p| p.into_inner());
+        match counters.get(key) {
+            Some((count, until)) if *until > now => Hits {
+                count: *count,
+                resets_in: until.saturating_duration_since(now),
+            },
+            _ => Hits {
+                count: 0,
+                resets_in: Duration::ZERO,
+            },
+        }
+    }
+
     pub fn clear(&self, key: &str) {
         self.counters
             .lock()

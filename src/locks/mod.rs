@@ -84,6 +84,14 @@ impl Locks {
         }
     }
 
+    /// The counter's state without counting a hit (zero when absent).
+    pub async fn peek(&self, key: &str) -> Result<Hits, LockError> {
+        match self {
+            Self::Memory(m) => Ok(m.peek(key)),
+            Self::Redis(r) => r.peek(key).await,
+        }
+    }
+
     pub async fn clear(&self, key: &str) -> Result<(), LockError> {
         match self {
             Self::Memory(m) => {

@@ -108,6 +108,23 @@ impl RedisLocks {
         })
     }
 
+    pub async fn peek(&self, key: &str) -> Result<Hits, LockError> {
+        let mut conn = self.conn.clone();
+        let (count, ttl_ms): (Option<u64>, i64) = bounded(
+            redis::pipe()
+                .cmd("GET")
+                .arg(self.key(key))
+                .cmd("PTTL")
+                .arg(self.key(key))
+                .query_async(&mut conn),
+        )
+        .await?;
+        Ok(Hits {
+            count: count.unwrap_or(0),
+            resets_in: Duration::from_millis(ttl_ms.max(0) as u64),
+        })
+    }
+
     pub async fn clear(&self, key: &str) -> Result<(), LockError> {
         let mut conn = self.conn.clone();
         bounded(redis::cmd("DEL").arg(self.key(key)).query_async::<i64>(&mut conn)).await?;

@@ -61,7 +61,7 @@ fn replayed(status: u16, body: String) -> HttpResponse {
 /// Runs `work` once per (principal, key, request). `work` gets the ticket when a key
 /// was sent and must `complete` it in the transaction that makes its effect; its
 /// answer is `(status, JSON body)`. A client error is stored and replayed as well; a
-/// server error is forgotten so that a retry runs again. `restore` turns a stored
+/// server error, 423 or 429 is forgotten so that a retry runs again. `restore` turns a stored
 /// success body back into the original (claims store theirs without the code).
 pub async fn run<F, Fut>(
     state: &AppState,
@@ -106,7 +106,11 @@ where
     match work(Some(ticket.clone())).await {
         Ok(answer) => Ok(respond(answer)),
         Err(err) => {
-            let server_side = err.code().status().is_server_error();
+            // Answers that only describe a passing moment are not kept: a retry runs again.
+            let status_now = err.code().status();
+            let server_side = status_now.is_server_error()
+                || status_now == StatusCode::LOCKED
+                || status_now == StatusCode::TOO_MANY_REQUESTS;
             let body = err.problem_body().to_string();
             let status = err.code().status();
             let recorded = db::run(&state.pool, move |conn| {

@@ -6,6 +6,7 @@ pub mod applications;
 pub mod campaign_views;
 pub mod campaigns;
 pub mod campaigns_admin;
+pub mod counter;
 pub mod directory;
 pub mod idempotent;
 pub mod me;
@@ -13,6 +14,7 @@ pub mod membership;
 pub mod ops;
 pub mod org;
 pub mod pagination;
+pub mod redemptions_admin;
 pub mod wallet;
 pub mod workers;
 
@@ -81,6 +83,11 @@ routes! {
     "/api/v1/admin/membership-transfers/{id}/approve" => { POST: applications::approve_transfer },
     "/api/v1/admin/membership-transfers/{id}/reject" => { POST: applications::reject_transfer },
     "/api/v1/counter/membership-applications" => { POST: membership::onsite },
+    "/api/v1/counter/lookups" => { POST: counter::lookup },
+    "/api/v1/counter/redemptions" => { POST: counter::redeem },
+    "/api/v1/admin/campaigns/{id}/redemptions" => { GET: redemptions_admin::list },
+    "/api/v1/admin/redemptions/{id}/reverse" => { POST: redemptions_admin::reverse },
+    "/api/v1/admin/vouchers/{id}/revoke" => { POST: redemptions_admin::revoke },
 }
 
 pub async fn not_found() -> Result<HttpResponse, ApiError> {

@@ -1,0 +1,190 @@
+//! Redemption (核销): `issued` → `redeemed` exactly once, and its reversal (冲正).
+
+use chrono::{Duration, NaiveDateTime};
+use diesel::prelude::*;
+
+use crate::db::schema::{redemptions, vouchers};
+use crate::db::{is_unique_violation, DbConnection};
+use crate::domain::ids::{CampaignId, RedemptionId, StationId, UserId, VoucherId};
+use crate::domain::vouchers::{self as voucher_queries, Voucher};
+
+/// How long after a redemption an admin may reverse it.
+pub const REVERSAL_WINDOW_HOURS: i64 = 24;
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = redemptions)]
+pub struct Redemption {
+    pub id: RedemptionId,
+    pub voucher_id: VoucherId,
+    pub campaign_id: CampaignId,
+    pub station_id: StationId,
+    pub counter_id: UserId,
+    pub terminal_id: Option<String>,
+    pub redeemed_at: NaiveDateTime,
+    pub reversed_at: Option<NaiveDateTime>,
+    pub reversed_by: Option<UserId>,
+    pub reversal_reason: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RedeemError {
+    #[error("already redeemed")]
+    AlreadyRedeemed {
+        at: NaiveDateTime,
+        station: Option<StationId>,
+    },
+    #[error("expired")]
+    Expired,
+    #[error("cancelled")]
+    Cancelled,
+    #[error("revoked")]
+    Revoked,
+    #[error(transparent)]
+    Database(#[from] diesel::result::Error),
+}
+
+/// Why a voucher cannot be redeemed now, if it cannot.
+pub fn refusal(v: &Voucher, now: NaiveDateTime) -> Option<RedeemError> {
+    match v.status_at(now) {
+        "issued" => None,
+        "redeemed" => Some(RedeemError::AlreadyRedeemed {
+            at: v.redeemed_at.unwrap_or(v.issued_at),
+            station: v.redeemed_station_id.clone(),
+        }),
+        "expired" => Some(RedeemError::Expired),
+        "cancelled" => Some(RedeemError::Cancelled),
+        _ => Some(RedeemError::Revoked),
+    }
+}
+
+pub struct Redeem<'a> {
+    pub voucher: &'a Voucher,
+    pub station: &'a StationId,
+    pub counter: &'a UserId,
+    pub terminal: Option<&'a str>,
+}
+
+/// The fence: a conditional update that only one transaction can win, whatever the
+/// locks did, then the record. Call inside a write transaction.
+pub fn redeem(conn: &mut DbConnection, r: Redeem<'_>, now: NaiveDateTime) -> Result<Redemption, RedeemError> {
+    let won = diesel::update(
+        vouchers::table
+            .find(&r.voucher.id)
+            .filter(vouchers::status.eq("issued"))
+            .filter(vouchers::expires_at.gt(now)),
+    )
+    .set((
+        vouchers::status.eq("redeemed"),
+        vouchers::redeemed_at.eq(now),
+        vouchers::redeemed_station_id.eq(r.station),
+        vouchers::redeemed_by.eq(r.counter),
+    ))
+    .execute(conn)?;
+    if won != 1 {
+        let current = voucher_queries::find(conn, &r.voucher.id)?.ok_or(diesel::result::Error::NotFound)?;
+        return Err(refusal(&current, now).unwrap_or(RedeemError::Expired));
+    }
+    let id = RedemptionId::generate();
+    let inserted = diesel::insert_into(redemptions::table)
+        .values((
+            redemptions::id.eq(&id),
+            redemptions::voucher_id.eq(&r.voucher.id),
+            redemptions::campaign_id.eq(&r.voucher.campaign_id),
+            redemptions::station_id.eq(r.station),
+            redemptions::counter_id.eq(r.counter),
+            redemptions::terminal_id.eq(r.terminal),
+            redemptions::redeemed_at.eq(now),
+        ))
+        .execute(conn);
+    match inserted {
+        Err(e) if is_unique_violation(&e) => {
+            return Err(RedeemError::AlreadyRedeemed {
+                at: now,
+                station: Some(r.station.clone()),
+            })
+        }
+        other => other?,
+    };
+    find(conn, &id)?.ok_or(RedeemError::Database(diesel::result::Error::NotFound))
+}
+
+pub fn find(conn: &mut DbConnection, id: &RedemptionId) -> QueryResult<Option<Redemption>> {
+    redemptions::table
+        .find(id)
+        .select(Redemption::as_select())
+        .first(conn)
+        .optional()
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReverseError {
+    #[error("window passed")]
+    WindowPassed,
+    #[error("already reversed")]
+    AlreadyReversed,
+    #[error(transparent)]
+    Database(#[from] diesel::result::Error),
+}
+
+/// 冲正: within 24 hours, the redemption is marked reversed and the voucher is
+/// `issued` again, both fenced by their current state. Call inside a write transaction.
+pub fn reverse(
+    conn: &mut DbConnection,
+    r: &Redemption,
+    by: &UserId,
+    reason: &str,
+    now: NaiveDateTime,
+) -> Result<(), ReverseError> {
+    if r.reversed_at.is_some() {
+        return Err(ReverseError::AlreadyReversed);
+    }
+    if now - r.redeemed_at > Duration::hours(REVERSAL_WINDOW_HOURS) {
+        return Err(ReverseError::WindowPassed);
+    }
+    let marked = diesel::update(
+        redemptions::table
+            .find(&r.id)
+            .filter(redemptions::reversed_at.is_null()),
+    )
+    .set((
+        redemptions::reversed_at.eq(now),
+        redemptions::reversed_by.eq(by),
+        redemptions::reversal_reason.eq(reason),
+    ))
+    .execute(conn)?;
+    if marked != 1 {
+        return Err(ReverseError::AlreadyReversed);
+    }
+    diesel::update(
+        vouchers::table
+            .find(&r.voucher_id)
+            .filter(vouchers::status.eq("redeemed")),
+    )
+    .set((
+        vouchers::status.eq("issued"),
+        vouchers::redeemed_at.eq(None::<NaiveDateTime>),
+        vouchers::redeemed_station_id.eq(None::<String>),
+        vouchers::redeemed_by.eq(None::<String>),
+    ))
+    .execute(conn)?;
+    Ok(())
+}
+
+/// Redemptions of a campaign, newest first.
+pub fn of_campaign(
+    conn: &mut DbConnection,
+    campaign: &CampaignId,
+    before: Option<&RedemptionId>,
+    limit: i64,
+) -> QueryResult<Vec<Redemption>> {
+    let mut query = redemptions::table
+        .filter(redemptions::campaign_id.eq(campaign))
+        .select(Redemption::as_select())
+        .order(redemptions::id.desc())
+        .limit(limit)
+        .into_boxed();
+    if let Some(before) = before {
+        query = query.filter(redemptions::id.lt(before));
+    }
+    query.load(conn)
+}
