@@ -257,3 +257,39 @@ async fn the_database_holds_no_issued_code() {
         "a code is in the database"
     );
 }
+
+#[tokio::test]
+async fn a_per_worker_limit_of_two_gives_two_and_no_more() {
+    let app = spawn_app().await;
+    let w = app.world().await;
+    let admin = &w.luqiao_admin.access;
+    let draft = app
+        .draft(admin, &w.luqiao, 20, courier_rules(), &[&w.luqiao_station])
+        .await;
+    let id = draft["id"].as_str().unwrap();
+    let patched: Value = app
+        .patch_auth(
+            &format!("/api/v1/admin/campaigns/{id}"),
+            admin,
+            &json!({"per_worker_limit": 2}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(patched["per_worker_limit"], 2);
+    app.post_auth(
+        &format!("/api/v1/admin/campaigns/{id}/publish"),
+        admin,
+        &json!({}),
+    )
+    .await;
+    let rider = app.riders(1).await.remove(0);
+    let statuses: Vec<u16> = join_all((0..10).map(|_| app.claim(id, &rider.access)))
+        .await
+        .iter()
+        .map(|r| r.status().as_u16())
+        .collect();
+    assert_eq!(statuses.iter().filter(|s| **s == 201).count(), 2, "{statuses:?}");
+    assert_eq!(app.stats(id, admin).await["claimed"], 2);
+}

@@ -51,6 +51,7 @@ async fn seed_demo_builds_a_usable_world_and_can_run_twice() {
     let id = campaigns["items"][0]["id"].as_str().unwrap();
     let claimed = app.claim(id, worker["access_token"].as_str().unwrap()).await;
     assert_eq!(claimed.status().as_u16(), 201);
+    let voucher: Value = claimed.json().await.unwrap();
     // A sanitation worker is a member but not covered by the occupations.
     let sanitation: Value = login("13800000005").await.json().await.unwrap();
     assert_problem(
@@ -60,8 +61,21 @@ async fn seed_demo_builds_a_usable_world_and_can_run_twice() {
     )
     .await;
 
-    let counter = login("13900000002").await;
-    assert_eq!(counter.status().as_u16(), 200);
+    // The demo counter redeems the demo voucher at its own station.
+    let counter: Value = login("13900000002").await.json().await.unwrap();
+    let counter = counter["access_token"].as_str().unwrap();
+    let found: Value = app
+        .post_auth(
+            "/api/v1/counter/lookups",
+            counter,
+            &serde_json::json!({"code": voucher["code"]}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(found["redeemable_here"], true);
+    assert_eq!(found["holder_name_masked"], "王**");
     let stations: Value = app
         .get_auth("/api/v1/stations", worker["access_token"].as_str().unwrap())
         .await

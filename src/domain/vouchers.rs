@@ -80,35 +80,48 @@ pub fn claim(
     candidates.shuffle(&mut rand::thread_rng());
     let id = VoucherId::generate();
     let code_hash = keys.lookup_hash(&keys.code_for(&id));
-    // A savepoint, so a lost race on the unique key leaves the transaction usable.
-    let inserted = conn.transaction(|conn| {
-        diesel::insert_into(vouchers::table)
-            .values((
-                vouchers::id.eq(&id),
-                vouchers::campaign_id.eq(&campaign.id),
-                vouchers::user_id.eq(user),
-                vouchers::claim_no.eq(claim_no),
-                vouchers::code_hash.eq(&code_hash),
-                vouchers::stock_shard.eq(candidates[0]),
-                vouchers::status.eq("issued"),
-                vouchers::issued_at.eq(now),
-                vouchers::expires_at.eq(campaign.redeem_until),
-            ))
-            .execute(conn)
-    });
-    match inserted {
-        Err(e) if is_unique_violation(&e) => {
-            let existing = vouchers::table
-                .filter(vouchers::campaign_id.eq(&campaign.id))
-                .filter(vouchers::user_id.eq(user))
-                .order(vouchers::claim_no.desc())
-                .select(vouchers::id)
-                .first(conn)?;
-            return Err(ClaimError::AlreadyClaimed(existing));
+    // `claim_no` is the worker's n-th voucher, never above the limit; a concurrent claim of
+    // the same worker that took this number moves us to the next one while any is left.
+    for claim_no in claim_no..=campaign.per_worker_limit {
+        // A savepoint, so a lost race on the unique key leaves the transaction usable.
+        let inserted = conn.transaction(|conn| {
+            diesel::insert_into(vouchers::table)
+                .values((
+                    vouchers::id.eq(&id),
+                    vouchers::campaign_id.eq(&campaign.id),
+                    vouchers::user_id.eq(user),
+                    vouchers::claim_no.eq(claim_no),
+                    vouchers::code_hash.eq(&code_hash),
+                    vouchers::stock_shard.eq(candidates[0]),
+                    vouchers::status.eq("issued"),
+                    vouchers::issued_at.eq(now),
+                    vouchers::expires_at.eq(campaign.redeem_until),
+                ))
+                .execute(conn)
+        });
+        match inserted {
+            Ok(_) => return take_stock(conn, campaign, &id, &candidates),
+            Err(e) if is_unique_violation(&e) => continue,
+            Err(e) => return Err(e.into()),
         }
-        other => other?,
-    };
-    for shard in &candidates {
+    }
+    let existing = vouchers::table
+        .filter(vouchers::campaign_id.eq(&campaign.id))
+        .filter(vouchers::user_id.eq(user))
+        .order(vouchers::claim_no.desc())
+        .select(vouchers::id)
+        .first(conn)?;
+    Err(ClaimError::AlreadyClaimed(existing))
+}
+
+/// Decrements a non-empty shard for the voucher just written.
+fn take_stock(
+    conn: &mut DbConnection,
+    campaign: &Campaign,
+    id: &VoucherId,
+    candidates: &[i32],
+) -> Result<Voucher, ClaimError> {
+    for shard in candidates {
         let taken = diesel::update(
             shards::table
                 .find((&campaign.id, shard))
@@ -118,11 +131,11 @@ pub fn claim(
         .execute(conn)?;
         if taken == 1 {
             if *shard != candidates[0] {
-                diesel::update(vouchers::table.find(&id))
+                diesel::update(vouchers::table.find(id))
                     .set(vouchers::stock_shard.eq(shard))
                     .execute(conn)?;
             }
-            return Ok(find(conn, &id)?.ok_or(diesel::result::Error::NotFound)?);
+            return Ok(find(conn, id)?.ok_or(diesel::result::Error::NotFound)?);
         }
     }
     Err(ClaimError::SoldOut)
