@@ -3,6 +3,7 @@
 use chrono::{DateTime, SubsecRound, Utc};
 use serde::Serialize;
 
+use crate::auth::scope::AdminScope;
 use crate::db::DbConnection;
 use crate::domain::campaigns::{self, Campaign};
 use crate::domain::ids::{CampaignId, StationId, UnionId};
@@ -146,4 +147,16 @@ pub fn check_stations(
 
 pub fn conflict(detail: &str) -> ApiError {
     ApiError::new(ErrorCode::CampaignStateConflict).with_detail(detail)
+}
+
+/// The campaign if it exists and its union is in the admin's scope; 404 otherwise.
+pub fn campaign_in_scope(
+    conn: &mut DbConnection,
+    scope: &AdminScope,
+    id: &CampaignId,
+) -> Result<(Campaign, String), ApiError> {
+    match campaigns::find_with_union_path(conn, id)? {
+        Some((c, path)) if scope.covers(&path) => Ok((c, path)),
+        _ => Err(ErrorCode::NotFound.into()),
+    }
 }

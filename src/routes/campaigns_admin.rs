@@ -1,25 +1,21 @@
-//! The admin's side of campaigns: create, edit, publish ⇄ pause, close, stats, dry run.
-
-use std::collections::BTreeMap;
+//! The admin's side of campaigns: create, edit, publish ⇄ pause, close, list.
+//! What admins read about one (stats, dry run) is in `campaign_reports`.
 
 use actix_web::{web, HttpResponse};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use serde::Deserialize;
-use serde_json::json;
 
 use super::campaign_views::{self as cv, at, conflict};
 use super::pagination;
 use crate::auth::scope::{AdminScope, ADMIN_ROLES};
 use crate::auth::Principal;
-use crate::db::schema::{memberships, unions, users, vouchers};
-use crate::db::{self, DbConnection};
-use crate::domain::campaigns::{self, Campaign, CampaignFields, Status};
-use crate::domain::eligibility;
+use crate::db;
+use crate::db::schema::vouchers;
+use crate::domain::campaigns::{self, CampaignFields, Status};
 use crate::domain::ids::{CampaignId, StationId, UnionId};
-use crate::domain::profile::Occupation;
-use crate::domain::rules::{self, MemberFacts, Rule, WorkerFacts};
-use crate::domain::{now, vouchers as voucher_queries};
+use crate::domain::now;
+use crate::domain::rules::Rule;
 use crate::error::{ApiError, ErrorCode};
 use crate::state::AppState;
 
@@ -40,18 +36,6 @@ pub struct CreateCampaign {
     #[serde(default)]
     station_ids: Vec<StationId>,
     rules: Vec<Rule>,
-}
-
-/// The campaign if it exists and its union is in the admin's scope; 404 otherwise.
-fn campaign_in_scope(
-    conn: &mut DbConnection,
-    scope: &AdminScope,
-    id: &CampaignId,
-) -> Result<(Campaign, String), ApiError> {
-    match campaigns::find_with_union_path(conn, id)? {
-        Some((c, path)) if scope.covers(&path) => Ok((c, path)),
-        _ => Err(ErrorCode::NotFound.into()),
-    }
 }
 
 pub async fn create(
@@ -123,7 +107,7 @@ pub async fn update(
     let view = db::run(&state.pool, move |conn| {
         db::write_tx(conn, |conn| {
             let scope = AdminScope::load(conn, &principal)?;
-            let (c, union_path) = campaign_in_scope(conn, &scope, &id)?;
+            let (c, union_path) = cv::campaign_in_scope(conn, &scope, &id)?;
             let mut f = CampaignFields {
                 title: b.title.as_deref().map(|t| cv::text(t, "title", 100)).transpose()?.unwrap_or(c.title.clone()),
                 item_name: b.item_name.as_deref().map(|t| cv::text(t, "item_name", 100)).transpose()?.unwrap_or(c.item_name.clone()),
@@ -186,7 +170,7 @@ async fn transition(
     let view = db::run(&state.pool, move |conn| {
         db::write_tx(conn, |conn| {
             let scope = AdminScope::load(conn, &principal)?;
-            let (c, _) = campaign_in_scope(conn, &scope, &id)?;
+            let (c, _) = cv::campaign_in_scope(conn, &scope, &id)?;
             if to == Status::Published && campaigns::station_ids(conn, &id)?.is_empty() {
                 return Err(conflict("add at least one redemption station before publishing"));
             }
@@ -246,36 +230,6 @@ pub async fn close(
     .await
 }
 
-/// Claimed vs redeemed at a glance; `remaining` counts expired vouchers' stock as free
-/// again, so `total_stock = remaining + issued_unredeemed + redeemed`.
-pub async fn stats(
-    state: web::Data<AppState>,
-    principal: Principal,
-    id: web::Path<CampaignId>,
-) -> Result<HttpResponse, ApiError> {
-    let id = id.into_inner();
-    let body = db::run(&state.pool, move |conn| {
-        let scope = AdminScope::load(conn, &principal)?;
-        let (c, _) = campaign_in_scope(conn, &scope, &id)?;
-        let t = now();
-        let counts = voucher_queries::counts(conn, &id, t)?;
-        let remaining = campaigns::remaining(conn, &id)? + counts.expired;
-        let by_station = voucher_queries::redeemed_by_station(conn, &id)?;
-        let mut body = serde_json::to_value(&counts).map_err(ApiError::internal)?;
-        body["campaign_id"] = json!(id);
-        body["total_stock"] = json!(c.total_stock);
-        body["remaining"] = json!(remaining);
-        body["by_station"] = json!(by_station
-            .into_iter()
-            .map(|(station_id, redeemed)| json!({"station_id": station_id, "redeemed": redeemed}))
-            .collect::<Vec<_>>());
-        body["as_of"] = json!(crate::domain::utc(t));
-        Ok(body)
-    })
-    .await?;
-    Ok(HttpResponse::Ok().json(body))
-}
-
 pub async fn list(
     state: web::Data<AppState>,
     principal: Principal,
@@ -302,55 +256,4 @@ pub async fn list(
             v.id.to_string()
         })),
     )
-}
-
-type MemberRow = (
-    Option<String>,
-    bool,
-    Option<String>,
-    bool,
-    String,
-    chrono::NaiveDateTime,
-);
-
-/// How many current members of the admin's subtree the campaign's rules would admit,
-/// and how many each unmet condition keeps out. Reads only.
-pub async fn dry_run(
-    state: web::Data<AppState>,
-    principal: Principal,
-    id: web::Path<CampaignId>,
-) -> Result<HttpResponse, ApiError> {
-    let id = id.into_inner();
-    let body = db::run(&state.pool, move |conn| {
-        let scope = AdminScope::load(conn, &principal)?;
-        let (c, _) = campaign_in_scope(conn, &scope, &id)?;
-        let rules = c.rules();
-        let named = eligibility::named_unions(conn, &rules)?;
-        let members: Vec<MemberRow> = users::table
-            .inner_join(memberships::table.on(memberships::user_id.eq(users::id).and(memberships::ended_at.is_null())))
-            .inner_join(unions::table.on(unions::id.eq(memberships::union_id)))
-            .filter(unions::path.like(format!("{}%", scope.path_prefix().unwrap_or("/"))))
-            .select((users::occupation, users::occupation_verified, users::region_code, users::hardship_archived, unions::path, memberships::since))
-            .load(conn)?;
-        let (mut admitted, mut kept_out) = (0u64, BTreeMap::<&str, u64>::new());
-        for (occupation, occupation_verified, region_code, hardship_archived, union_path, since) in &members {
-            let facts = WorkerFacts {
-                occupation: occupation.as_deref().and_then(Occupation::parse),
-                occupation_verified: *occupation_verified,
-                region_code: region_code.clone(),
-                hardship_archived: *hardship_archived,
-                membership: Some(MemberFacts { union_path: union_path.clone(), since: *since }),
-            };
-            let unmet = rules::unmet(&rules, &facts, &named);
-            if unmet.is_empty() {
-                admitted += 1;
-            }
-            for reason in unmet {
-                *kept_out.entry(reason.code).or_default() += 1;
-            }
-        }
-        Ok(json!({"campaign_id": id, "members_considered": members.len(), "admitted": admitted, "unmet": kept_out}))
-    })
-    .await?;
-    Ok(HttpResponse::Ok().json(body))
 }

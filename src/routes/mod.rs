@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod applications;
+pub mod campaign_reports;
 pub mod campaign_views;
 pub mod campaigns;
 pub mod campaigns_admin;
@@ -67,8 +68,8 @@ routes! {
     "/api/v1/admin/campaigns/{id}/publish" => { POST: campaigns_admin::publish },
     "/api/v1/admin/campaigns/{id}/pause" => { POST: campaigns_admin::pause },
     "/api/v1/admin/campaigns/{id}/close" => { POST: campaigns_admin::close },
-    "/api/v1/admin/campaigns/{id}/stats" => { GET: campaigns_admin::stats },
-    "/api/v1/admin/campaigns/{id}/dry-run" => { GET: campaigns_admin::dry_run },
+    "/api/v1/admin/campaigns/{id}/stats" => { GET: campaign_reports::stats },
+    "/api/v1/admin/campaigns/{id}/dry-run" => { GET: campaign_reports::dry_run },
     "/api/v1/unions" => { GET: directory::list_unions },
     "/api/v1/stations" => { GET: directory::list_stations },
     "/api/v1/admin/unions" => { POST: org::create_union },

@@ -4,12 +4,12 @@ use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 use serde_json::json;
 
+use super::campaign_views::campaign_in_scope;
 use super::counter::RedemptionView;
 use super::pagination;
 use crate::auth::scope::AdminScope;
 use crate::auth::Principal;
 use crate::db::{self, DbConnection};
-use crate::domain::campaigns;
 use crate::domain::ids::{CampaignId, RedemptionId, VoucherId};
 use crate::domain::profile::bounded_text;
 use crate::domain::redemptions::{self, ReverseError};
@@ -19,10 +19,7 @@ use crate::state::AppState;
 
 /// 404 unless the campaign's union lies in the admin's scope.
 fn campaign_covered(conn: &mut DbConnection, scope: &AdminScope, id: &CampaignId) -> Result<(), ApiError> {
-    match campaigns::find_with_union_path(conn, id)? {
-        Some((_, path)) if scope.covers(&path) => Ok(()),
-        _ => Err(ErrorCode::NotFound.into()),
-    }
+    campaign_in_scope(conn, scope, id).map(|_| ())
 }
 
 #[derive(Debug, Deserialize)]

@@ -1,0 +1,102 @@
+//! What admins read about a campaign: its stats and a dry run of its rules.
+
+use std::collections::BTreeMap;
+
+use actix_web::{web, HttpResponse};
+use diesel::prelude::*;
+use serde_json::json;
+
+use super::campaign_views::campaign_in_scope;
+use crate::auth::scope::AdminScope;
+use crate::auth::Principal;
+use crate::db;
+use crate::db::schema::{memberships, unions, users};
+use crate::domain::campaigns;
+use crate::domain::eligibility;
+use crate::domain::ids::CampaignId;
+use crate::domain::profile::Occupation;
+use crate::domain::rules::{self, MemberFacts, WorkerFacts};
+use crate::domain::{now, vouchers as voucher_queries};
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// Claimed vs redeemed at a glance; `remaining` counts expired vouchers' stock as free
+/// again, so `total_stock = remaining + issued_unredeemed + redeemed`.
+pub async fn stats(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<CampaignId>,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let body = db::run(&state.pool, move |conn| {
+        let scope = AdminScope::load(conn, &principal)?;
+        let (c, _) = campaign_in_scope(conn, &scope, &id)?;
+        let t = now();
+        let counts = voucher_queries::counts(conn, &id, t)?;
+        let remaining = campaigns::remaining(conn, &id)? + counts.expired;
+        let by_station = voucher_queries::redeemed_by_station(conn, &id)?;
+        let mut body = serde_json::to_value(&counts).map_err(ApiError::internal)?;
+        body["campaign_id"] = json!(id);
+        body["total_stock"] = json!(c.total_stock);
+        body["remaining"] = json!(remaining);
+        body["by_station"] = json!(by_station
+            .into_iter()
+            .map(|(station_id, redeemed)| json!({"station_id": station_id, "redeemed": redeemed}))
+            .collect::<Vec<_>>());
+        body["as_of"] = json!(crate::domain::utc(t));
+        Ok(body)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(body))
+}
+
+type MemberRow = (
+    Option<String>,
+    bool,
+    Option<String>,
+    bool,
+    String,
+    chrono::NaiveDateTime,
+);
+
+/// How many current members of the admin's subtree the campaign's rules would admit,
+/// and how many each unmet condition keeps out. Reads only.
+pub async fn dry_run(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<CampaignId>,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let body = db::run(&state.pool, move |conn| {
+        let scope = AdminScope::load(conn, &principal)?;
+        let (c, _) = campaign_in_scope(conn, &scope, &id)?;
+        let rules = c.rules();
+        let named = eligibility::named_unions(conn, &rules)?;
+        let members: Vec<MemberRow> = users::table
+            .inner_join(memberships::table.on(memberships::user_id.eq(users::id).and(memberships::ended_at.is_null())))
+            .inner_join(unions::table.on(unions::id.eq(memberships::union_id)))
+            .filter(unions::path.like(format!("{}%", scope.path_prefix().unwrap_or("/"))))
+            .select((users::occupation, users::occupation_verified, users::region_code, users::hardship_archived, unions::path, memberships::since))
+            .load(conn)?;
+        let (mut admitted, mut kept_out) = (0u64, BTreeMap::<&str, u64>::new());
+        for (occupation, occupation_verified, region_code, hardship_archived, union_path, since) in &members {
+            let facts = WorkerFacts {
+                occupation: occupation.as_deref().and_then(Occupation::parse),
+                occupation_verified: *occupation_verified,
+                region_code: region_code.clone(),
+                hardship_archived: *hardship_archived,
+                membership: Some(MemberFacts { union_path: union_path.clone(), since: *since }),
+            };
+            let unmet = rules::unmet(&rules, &facts, &named);
+            if unmet.is_empty() {
+                admitted += 1;
+            }
+            for reason in unmet {
+                *kept_out.entry(reason.code).or_default() += 1;
+            }
+        }
+        Ok(json!({"campaign_id": id, "members_considered": members.len(), "admitted": admitted, "unmet": kept_out}))
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(body))
+}
