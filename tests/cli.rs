@@ -95,8 +95,8 @@ async fn sigterm_lets_in_flight_requests_finish() {
     }
     assert!(ready, "the service came up");
 
-    // Three sign-ups queue on one hashing slot, so they are in flight when SIGTERM lands.
-    let signups: Vec<_> = (0..3)
+    // Eight sign-ups queue on one hashing slot, so some are in flight when SIGTERM lands.
+    let signups: Vec<_> = (0..8)
         .map(|_| {
             let (client, url) = (client.clone(), format!("{base}/api/v1/auth/register"));
             tokio::spawn(async move {
@@ -110,7 +110,7 @@ async fn sigterm_lets_in_flight_requests_finish() {
             })
         })
         .collect();
-    tokio::time::sleep(Duration::from_millis(30)).await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
     let killed = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()
