@@ -209,7 +209,7 @@ async fn two_instances_sharing_the_database_redeem_once() {
 }
 
 #[tokio::test]
-async fn with_redis_gone_the_database_fence_still_holds() {
+async fn with_redis_gone_the_database_fence_still_holds_and_a_restart_is_picked_up() {
     let Some(redis) = PrivateRedis::start() else {
         assert!(redis_url().is_none(), "the Redis run needs redis-server on PATH");
         eprintln!("redis-server not installed: the Redis failure test runs in the Redis suite");
@@ -227,6 +227,7 @@ async fn with_redis_gone_the_database_fence_still_holds() {
         )
         .await;
     let (_, v) = voucher(&app, &campaign).await;
+    let port = redis.port();
     drop(redis);
 
     let ready = app.client.get(app.url("/readyz")).send().await.unwrap();
@@ -241,6 +242,42 @@ async fn with_redis_gone_the_database_fence_still_holds() {
         .collect();
     assert_eq!(count(&statuses, 201), 1, "{statuses:?}");
     assert_eq!(count(&statuses, 409), 7, "{statuses:?}");
+
+    // Redis comes back empty (no locks, no counters): the service reconnects on its own.
+    let _restarted = PrivateRedis::start_on(port).expect("redis-server restarts");
+    let mut ready = false;
+    for _ in 0..50 {
+        if app
+            .client
+            .get(app.url("/readyz"))
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16()
+            == 200
+        {
+            ready = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(ready, "ready again once Redis is back");
+    let (_, next) = voucher(&app, &campaign).await;
+    let tries = (0..8).map(|_| {
+        redeem(
+            &app,
+            &w.luqiao_counter.access,
+            next["code"].as_str().unwrap(),
+            &w.luqiao_station,
+        )
+    });
+    let statuses: Vec<u16> = join_all(tries)
+        .await
+        .iter()
+        .map(|r| r.status().as_u16())
+        .collect();
+    assert_eq!(count(&statuses, 201), 1, "{statuses:?}");
 }
 
 #[tokio::test]

@@ -232,6 +232,11 @@ impl PrivateRedis {
             .local_addr()
             .ok()?
             .port();
+        Self::start_on(port)
+    }
+
+    /// A fresh (empty) server on a given port: Redis "restarted".
+    pub fn start_on(port: u16) -> Option<Self> {
         let child = std::process::Command::new("redis-server")
             .args([
                 "--port",
@@ -258,6 +263,10 @@ impl PrivateRedis {
 
     pub fn url(&self) -> String {
         format!("redis://127.0.0.1:{}", self.port)
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
     }
 }
 
