@@ -357,3 +357,25 @@ async fn the_wallet_shows_cancels_and_expires() {
         .await;
     assert_problem(late, 409, "VOUCHER_NOT_ACTIVE").await;
 }
+
+#[tokio::test]
+async fn concurrent_stock_edits_never_leave_stock_and_total_apart() {
+    let app = spawn_app().await;
+    let w = app.world().await;
+    let admin = &w.luqiao_admin.access;
+    let id = app
+        .campaign(admin, &w.luqiao, 10, courier_rules(), &[&w.luqiao_station])
+        .await;
+    let path = format!("/api/v1/admin/campaigns/{id}");
+    let bodies: Vec<Value> = (1..=6).map(|i| json!({"total_stock": 10 + 5 * i})).collect();
+    let edits = bodies.iter().map(|body| app.patch_auth(&path, admin, body));
+    let statuses: Vec<u16> = futures_util::future::join_all(edits)
+        .await
+        .iter()
+        .map(|r| r.status().as_u16())
+        .collect();
+    assert!(statuses.contains(&200), "{statuses:?}");
+    assert!(statuses.iter().all(|s| *s == 200 || *s == 409), "{statuses:?}");
+    let stats = app.stats(&id, admin).await;
+    assert_eq!(stats["total_stock"], stats["remaining"], "{stats}");
+}

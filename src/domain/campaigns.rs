@@ -59,6 +59,7 @@ pub struct Campaign {
     pub rules: String,
     pub status: String,
     pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
     pub published_at: Option<NaiveDateTime>,
 }
 
@@ -110,6 +111,21 @@ pub fn create(
     set_stations(conn, &id, stations)?;
     reset_stock(conn, &id, fields.total_stock)?;
     find(conn, &id)?.ok_or(diesel::result::Error::NotFound)
+}
+
+/// Optimistic lock for an edit: bumps `updated_at` only if nobody changed the campaign
+/// since `seen` was read. The row lock it takes also queues concurrent edits, so two
+/// admins can never both rewrite stock from the same stale total.
+pub fn begin_edit(conn: &mut DbConnection, seen: &Campaign, now: NaiveDateTime) -> QueryResult<bool> {
+    let bumped = diesel::update(
+        campaigns::table
+            .find(&seen.id)
+            .filter(campaigns::updated_at.eq(seen.updated_at))
+            .filter(campaigns::status.eq(&seen.status)),
+    )
+    .set(campaigns::updated_at.eq(now.max(seen.updated_at + chrono::Duration::microseconds(1))))
+    .execute(conn)?;
+    Ok(bumped == 1)
 }
 
 /// Rewrites a draft's fields, stations and stock.

@@ -121,6 +121,9 @@ pub async fn update(
             };
             cv::check_stock(f.total_stock, f.per_worker_limit)?;
             cv::check_window(f.claim_starts_at, f.claim_ends_at, f.redeem_until)?;
+            if !campaigns::begin_edit(conn, &c, now())? {
+                return Err(conflict("the campaign was changed meanwhile; reload it and try again"));
+            }
             match c.status() {
                 Status::Draft => {
                     if let Some(rules) = &b.rules {
