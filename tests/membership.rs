@@ -129,6 +129,17 @@ async fn reject_with_a_reason() {
     assert_eq!(rejected["status"], "rejected");
     assert_eq!(rejected["reason"], "请补充工作证明");
     assert_eq!(me(&app, &worker.access).await["membership"]["status"], "none");
+    let mine: Value = app
+        .get_auth("/api/v1/me/membership-applications", &worker.access)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(mine["items"][0]["status"], "rejected");
+    assert_eq!(
+        mine["items"][0]["reason"], "请补充工作证明",
+        "the worker sees why"
+    );
     // A rejected worker may apply again.
     app.created(
         "/api/v1/me/membership-applications",

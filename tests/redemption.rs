@@ -127,6 +127,35 @@ async fn of_k_concurrent_redemptions_exactly_one_wins() {
     let stats = app.stats(&campaign, &w.luqiao_admin.access).await;
     assert_eq!(stats["redeemed"], 3);
     assert_eq!(stats["by_station"][0]["redeemed"], 3);
+
+    // 已领取未核销, to chase: one voucher left unredeemed, holder masked.
+    let (_, unredeemed) = voucher(&app, &campaign).await;
+    let path = format!("/api/v1/admin/campaigns/{campaign}/vouchers");
+    let chase: Value = app
+        .get_auth(&path, &w.luqiao_admin.access)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(chase["items"].as_array().unwrap().len(), 1);
+    assert_eq!(chase["items"][0]["voucher_id"], unredeemed["id"]);
+    assert!(chase["items"][0]["holder_phone_masked"]
+        .as_str()
+        .unwrap()
+        .contains("****"));
+    let done: Value = app
+        .get_auth(&format!("{path}?status=redeemed"), &w.luqiao_admin.access)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(done["items"].as_array().unwrap().len(), 3);
+    assert_problem(
+        app.get_auth(&path, &w.jiaojiang_admin.access).await,
+        404,
+        "NOT_FOUND",
+    )
+    .await;
 }
 
 #[tokio::test]

@@ -236,3 +236,22 @@ pub fn find_membership(conn: &mut DbConnection, id: &MembershipId) -> QueryResul
         .first(conn)
         .optional()
 }
+
+/// A worker's own applications, newest first: decisions and their reasons included.
+pub fn of_user(
+    conn: &mut DbConnection,
+    user: &UserId,
+    before: Option<&ApplicationId>,
+    limit: i64,
+) -> QueryResult<Vec<Application>> {
+    let mut query = apps::table
+        .filter(apps::user_id.eq(user))
+        .select(Application::as_select())
+        .order(apps::id.desc())
+        .limit(limit)
+        .into_boxed();
+    if let Some(before) = before {
+        query = query.filter(apps::id.lt(before));
+    }
+    query.load(conn)
+}

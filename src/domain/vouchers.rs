@@ -310,3 +310,36 @@ pub fn revoke(
     }
     Ok(changed == 1)
 }
+
+/// A campaign's vouchers in one (effective) status with their holders, newest first:
+/// the admin's list for chasing 已领取未核销.
+pub fn of_campaign(
+    conn: &mut DbConnection,
+    campaign: &CampaignId,
+    status: &str,
+    now: NaiveDateTime,
+    before: Option<&VoucherId>,
+    limit: i64,
+) -> QueryResult<Vec<(Voucher, String, crate::domain::phone::Phone)>> {
+    use crate::db::schema::users;
+    let mut query = vouchers::table
+        .inner_join(users::table.on(users::id.eq(vouchers::user_id)))
+        .filter(vouchers::campaign_id.eq(campaign))
+        .select((Voucher::as_select(), users::name, users::phone))
+        .order(vouchers::id.desc())
+        .limit(limit)
+        .into_boxed();
+    query = match status {
+        "issued" => query
+            .filter(vouchers::status.eq("issued"))
+            .filter(vouchers::expires_at.gt(now)),
+        "expired" => query
+            .filter(vouchers::status.eq("issued"))
+            .filter(vouchers::expires_at.le(now)),
+        other => query.filter(vouchers::status.eq(other.to_owned())),
+    };
+    if let Some(before) = before {
+        query = query.filter(vouchers::id.lt(before));
+    }
+    query.load(conn)
+}

@@ -1,4 +1,5 @@
-//! What admins read about a campaign: its stats and a dry run of its rules.
+//! What admins read about a campaign: its stats, its vouchers by status, and a dry run
+//! of its rules.
 
 use std::collections::BTreeMap;
 
@@ -7,15 +8,18 @@ use diesel::prelude::*;
 use serde_json::json;
 
 use super::campaign_views::campaign_in_scope;
+use super::pagination;
 use crate::auth::scope::AdminScope;
 use crate::auth::Principal;
 use crate::db;
 use crate::db::schema::{memberships, unions, users};
 use crate::domain::campaigns;
 use crate::domain::eligibility;
-use crate::domain::ids::CampaignId;
+use crate::domain::ids::{CampaignId, VoucherId};
+use crate::domain::phone::mask_name;
 use crate::domain::profile::Occupation;
 use crate::domain::rules::{self, MemberFacts, WorkerFacts};
+use crate::domain::utc;
 use crate::domain::{now, vouchers as voucher_queries};
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -99,4 +103,68 @@ pub async fn dry_run(
     })
     .await?;
     Ok(HttpResponse::Ok().json(body))
+}
+
+#[derive(Debug, serde::Deserialize)]
+pub struct VoucherQuery {
+    status: Option<String>,
+    limit: Option<i64>,
+    cursor: Option<String>,
+}
+
+#[derive(Debug, serde::Serialize)]
+struct HeldVoucher {
+    voucher_id: VoucherId,
+    status: String,
+    holder_name_masked: String,
+    holder_phone_masked: String,
+    issued_at: chrono::DateTime<chrono::Utc>,
+    expires_at: chrono::DateTime<chrono::Utc>,
+    redeemed_at: Option<chrono::DateTime<chrono::Utc>>,
+    redeemed_station_id: Option<crate::domain::ids::StationId>,
+}
+
+/// A campaign's vouchers by status, holders masked: `?status=issued` (the default) is the
+/// list of 已领取未核销 to chase.
+pub async fn vouchers(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<CampaignId>,
+    q: web::Query<VoucherQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let q = q.into_inner();
+    let limit = pagination::limit(q.limit)?;
+    let before = pagination::cursor(q.cursor.as_deref(), VoucherId::parse)?;
+    let status = q.status.unwrap_or_else(|| "issued".into());
+    if !["issued", "redeemed", "expired", "cancelled", "revoked"].contains(&status.as_str()) {
+        return Err(ApiError::invalid(
+            "status must be issued, redeemed, expired, cancelled or revoked",
+        ));
+    }
+    let rows = db::run(&state.pool, move |conn| {
+        let scope = AdminScope::load(conn, &principal)?;
+        campaign_in_scope(conn, &scope, &id)?;
+        let t = now();
+        let rows = voucher_queries::of_campaign(conn, &id, &status, t, before.as_ref(), limit + 1)?;
+        Ok(rows
+            .into_iter()
+            .map(|(v, name, phone)| HeldVoucher {
+                status: v.status_at(t).to_owned(),
+                voucher_id: v.id,
+                holder_name_masked: mask_name(&name),
+                holder_phone_masked: phone.masked(),
+                issued_at: utc(v.issued_at),
+                expires_at: utc(v.expires_at),
+                redeemed_at: v.redeemed_at.map(utc),
+                redeemed_station_id: v.redeemed_station_id,
+            })
+            .collect::<Vec<_>>())
+    })
+    .await?;
+    Ok(
+        HttpResponse::Ok().json(pagination::page(rows, limit, |v: &HeldVoucher| {
+            v.voucher_id.to_string()
+        })),
+    )
 }

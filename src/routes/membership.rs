@@ -145,6 +145,29 @@ async fn submit_own(
     Ok(HttpResponse::Created().json(view))
 }
 
+/// The worker's own applications (join and transfer), newest first, so a rejected
+/// applicant sees why.
+pub async fn mine(
+    state: web::Data<AppState>,
+    principal: Principal,
+    q: web::Query<super::pagination::PageQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let limit = super::pagination::limit(q.limit)?;
+    let before = super::pagination::cursor(q.cursor.as_deref(), ApplicationId::parse)?;
+    let views = db::run(&state.pool, move |conn| {
+        let rows = ms::of_user(conn, &principal.user_id, before.as_ref(), limit + 1)?;
+        rows.into_iter()
+            .map(|a| view(conn, a))
+            .collect::<Result<Vec<_>, _>>()
+    })
+    .await?;
+    Ok(
+        HttpResponse::Ok().json(super::pagination::page(views, limit, |v: &ApplicationView| {
+            v.id.to_string()
+        })),
+    )
+}
+
 pub async fn apply(
     state: web::Data<AppState>,
     principal: Principal,
