@@ -12,6 +12,7 @@ pub mod redemptions;
 pub mod rules;
 pub mod users;
 pub mod voucher_code;
+pub mod voucher_stats;
 pub mod vouchers;
 
 use chrono::{DateTime, NaiveDateTime, SubsecRound, Utc};

@@ -20,7 +20,7 @@ use crate::domain::phone::mask_name;
 use crate::domain::profile::Occupation;
 use crate::domain::rules::{self, MemberFacts, WorkerFacts};
 use crate::domain::utc;
-use crate::domain::{now, vouchers as voucher_queries};
+use crate::domain::{now, voucher_stats as voucher_queries};
 use crate::error::ApiError;
 use crate::state::AppState;
 
