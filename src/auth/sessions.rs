@@ -152,7 +152,7 @@ fn retire_successor_for_retry(
         .find(token)
         .select(RefreshToken::as_select())
         .first(conn)?;
-    let within_grace = current.used_at.is_some_and(|used| now - used <= grace);
+    let within_grace = grace > Duration::zero() && current.used_at.is_some_and(|used| now - used <= grace);
     let Some(successor) = current.replaced_by.filter(|_| within_grace) else {
         return Ok(false);
     };
