@@ -283,5 +283,7 @@ async fn main() -> anyhow::Result<()> {
         Err(e) => println!("pgbench not available: {e}"),
     }
     drop(pool);
+    // The run's database is scratch: drop it (FORCE ends the service's idle connections).
+    diesel::sql_query(format!("DROP DATABASE {name} WITH (FORCE)")).execute(&mut admin)?;
     Ok(())
 }
