@@ -117,6 +117,17 @@ async fn the_lifecycle_opens_pauses_and_closes_claims() {
     assert_eq!(listed["items"][0]["remaining"], 10);
 
     assert_eq!(act("pause").await.status().as_u16(), 200);
+    let listed: Value = app
+        .get_auth("/api/v1/campaigns", &rider.access)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        listed["items"].as_array().unwrap().len(),
+        0,
+        "only published campaigns are listed"
+    );
     assert_problem(app.claim(id, &rider.access).await, 409, "CAMPAIGN_NOT_OPEN").await;
     assert_eq!(act("publish").await.status().as_u16(), 200);
     assert_eq!(app.claim(id, &rider.access).await.status().as_u16(), 201);

@@ -256,11 +256,12 @@ pub fn transition(
     Ok(changed == 1)
 }
 
-/// Campaigns workers can see (not drafts), newest first; or those under an admin's path.
+/// Campaigns newest first: only published ones (what workers browse), or every one under
+/// an admin's union path.
 pub fn list(
     conn: &mut DbConnection,
     union_path: Option<&str>,
-    include_drafts: bool,
+    only_published: bool,
     before: Option<&CampaignId>,
     limit: i64,
 ) -> QueryResult<Vec<Campaign>> {
@@ -270,8 +271,8 @@ pub fn list(
         .order(campaigns::id.desc())
         .limit(limit)
         .into_boxed();
-    if !include_drafts {
-        query = query.filter(campaigns::status.ne(Status::Draft.as_str()));
+    if only_published {
+        query = query.filter(campaigns::status.eq(Status::Published.as_str()));
     }
     if let Some(path) = union_path {
         query = query.filter(unions::path.like(format!("{path}%")));

@@ -20,7 +20,8 @@ use crate::error::{ApiError, ErrorCode};
 use crate::idempotency::request_hash;
 use crate::state::AppState;
 
-/// Published, paused and closed campaigns, newest first, each with `remaining`.
+/// Published campaigns, newest first, each with `remaining` (paused and closed ones stay
+/// reachable by id, so a wallet's links keep working).
 pub async fn list(
     state: web::Data<AppState>,
     _principal: Principal,
@@ -29,7 +30,7 @@ pub async fn list(
     let limit = pagination::limit(q.limit)?;
     let before = pagination::cursor(q.cursor.as_deref(), CampaignId::parse)?;
     let views = db::run(&state.pool, move |conn| {
-        let rows = campaigns::list(conn, None, false, before.as_ref(), limit + 1)?;
+        let rows = campaigns::list(conn, None, true, before.as_ref(), limit + 1)?;
         rows.into_iter()
             .map(|c| cv::summary(conn, c))
             .collect::<Result<Vec<_>, _>>()

@@ -245,7 +245,7 @@ pub async fn list(
         let rows = campaigns::list(
             conn,
             Some(scope.path_prefix().unwrap_or("/")),
-            true,
+            false,
             before.as_ref(),
             limit + 1,
         )?;
