@@ -263,15 +263,7 @@ async fn a_dry_run_counts_the_members_the_rules_admit() {
 async fn the_wallet_shows_cancels_and_expires() {
     let app = spawn_app().await;
     let w = app.world().await;
-    let campaign = app
-        .campaign(
-            &w.luqiao_admin.access,
-            &w.luqiao,
-            5,
-            courier_rules(),
-            &[&w.luqiao_station],
-        )
-        .await;
+    let campaign = app.luqiao_campaign(&w, 5).await;
     let riders = app.riders(2).await;
     let voucher: Value = app
         .claim(&campaign, &riders[0].access)
@@ -346,12 +338,7 @@ async fn the_wallet_shows_cancels_and_expires() {
         "UPDATE vouchers SET expires_at = '2020-01-01 00:00:00' WHERE id = '{}'",
         other["id"].as_str().unwrap()
     ));
-    let wallet: Value = app
-        .get_auth("/api/v1/me/vouchers", &riders[1].access)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let wallet: Value = app.wallet(&riders[1].access).await;
     assert_eq!(wallet["items"][0]["status"], "expired");
     let stats = app.stats(&campaign, &w.luqiao_admin.access).await;
     assert_eq!(

@@ -12,15 +12,7 @@ use serde_json::{json, Value};
 async fn a_burst_of_300_claimants_on_200_units_gets_exactly_200_vouchers() {
     let app = spawn_app().await;
     let w = app.world().await;
-    let campaign = app
-        .campaign(
-            &w.luqiao_admin.access,
-            &w.luqiao,
-            200,
-            courier_rules(),
-            &[&w.luqiao_station],
-        )
-        .await;
+    let campaign = app.luqiao_campaign(&w, 200).await;
     let riders = app.riders(300).await;
 
     let claims = riders.iter().map(|r| app.claim(&campaign, &r.access));
@@ -59,27 +51,14 @@ async fn a_burst_of_300_claimants_on_200_units_gets_exactly_200_vouchers() {
 async fn one_worker_firing_20_claims_at_once_gets_one_voucher() {
     let app = spawn_app().await;
     let w = app.world().await;
-    let campaign = app
-        .campaign(
-            &w.luqiao_admin.access,
-            &w.luqiao,
-            50,
-            courier_rules(),
-            &[&w.luqiao_station],
-        )
-        .await;
+    let campaign = app.luqiao_campaign(&w, 50).await;
     let rider = app.riders(1).await.remove(0);
     let responses = join_all((0..20).map(|_| app.claim(&campaign, &rider.access))).await;
     let statuses: Vec<u16> = responses.iter().map(|r| r.status().as_u16()).collect();
     assert_eq!(statuses.iter().filter(|s| **s == 201).count(), 1, "{statuses:?}");
     assert!(statuses.iter().all(|s| *s == 201 || *s == 409), "{statuses:?}");
 
-    let wallet: Value = app
-        .get_auth("/api/v1/me/vouchers", &rider.access)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let wallet: Value = app.wallet(&rider.access).await;
     assert_eq!(wallet["items"].as_array().unwrap().len(), 1);
     let again = assert_problem(app.claim(&campaign, &rider.access).await, 409, "ALREADY_CLAIMED").await;
     assert_eq!(again["voucher_id"], wallet["items"][0]["id"]);
@@ -93,24 +72,8 @@ async fn one_worker_firing_20_claims_at_once_gets_one_voucher() {
 async fn a_retried_claim_with_the_same_key_replays_the_first_answer() {
     let app = spawn_app().await;
     let w = app.world().await;
-    let campaign = app
-        .campaign(
-            &w.luqiao_admin.access,
-            &w.luqiao,
-            10,
-            courier_rules(),
-            &[&w.luqiao_station],
-        )
-        .await;
-    let other = app
-        .campaign(
-            &w.luqiao_admin.access,
-            &w.luqiao,
-            10,
-            courier_rules(),
-            &[&w.luqiao_station],
-        )
-        .await;
+    let campaign = app.luqiao_campaign(&w, 10).await;
+    let other = app.luqiao_campaign(&w, 10).await;
     let rider = app.riders(1).await.remove(0);
     let first = app.claim_with_key(&campaign, &rider.access, "claim-1").await;
     assert_eq!(first.status().as_u16(), 201);
@@ -133,12 +96,7 @@ async fn a_retried_claim_with_the_same_key_replays_the_first_answer() {
         "ALREADY_CLAIMED",
     )
     .await;
-    let wallet: Value = app
-        .get_auth("/api/v1/me/vouchers", &rider.access)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let wallet: Value = app.wallet(&rider.access).await;
     assert_eq!(wallet["items"].as_array().unwrap().len(), 1);
 }
 
@@ -146,31 +104,19 @@ async fn a_retried_claim_with_the_same_key_replays_the_first_answer() {
 async fn concurrent_retries_with_one_key_create_one_voucher() {
     let app = spawn_app().await;
     let w = app.world().await;
-    let campaign = app
-        .campaign(
-            &w.luqiao_admin.access,
-            &w.luqiao,
-            10,
-            courier_rules(),
-            &[&w.luqiao_station],
-        )
-        .await;
+    let campaign = app.luqiao_campaign(&w, 10).await;
     let rider = app.riders(1).await.remove(0);
     let sends = (0..10).map(|_| app.claim_with_key(&campaign, &rider.access, "weak-network-retry"));
-    let statuses: Vec<u16> = join_all(sends)
-        .await
-        .into_iter()
-        .map(|r| r.status().as_u16())
-        .collect();
-    // Either the replayed 201 or "still in flight"; never a second voucher, never ALREADY_CLAIMED.
-    assert!(statuses.iter().all(|s| *s == 201 || *s == 409), "{statuses:?}");
+    let mut statuses = Vec::new();
+    for resp in join_all(sends).await {
+        statuses.push(resp.status().as_u16());
+        // Either the replayed 201 or "still in flight"; never a second voucher, never ALREADY_CLAIMED.
+        if resp.status().as_u16() != 201 {
+            assert_problem(resp, 409, "IDEMPOTENCY_IN_FLIGHT").await;
+        }
+    }
     assert!(statuses.contains(&201));
-    let wallet: Value = app
-        .get_auth("/api/v1/me/vouchers", &rider.access)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let wallet: Value = app.wallet(&rider.access).await;
     assert_eq!(wallet["items"].as_array().unwrap().len(), 1);
 }
 
@@ -178,15 +124,7 @@ async fn concurrent_retries_with_one_key_create_one_voucher() {
 async fn claim_bodies_take_nothing_and_keys_are_bounded() {
     let app = spawn_app().await;
     let w = app.world().await;
-    let campaign = app
-        .campaign(
-            &w.luqiao_admin.access,
-            &w.luqiao,
-            10,
-            courier_rules(),
-            &[&w.luqiao_station],
-        )
-        .await;
+    let campaign = app.luqiao_campaign(&w, 10).await;
     let rider = app.riders(1).await.remove(0);
     let url = app.url(&format!("/api/v1/campaigns/{campaign}/claims"));
     let mass = app
@@ -217,15 +155,7 @@ async fn claim_bodies_take_nothing_and_keys_are_bounded() {
 async fn the_database_holds_no_issued_code() {
     let app = spawn_app().await;
     let w = app.world().await;
-    let campaign = app
-        .campaign(
-            &w.luqiao_admin.access,
-            &w.luqiao,
-            10,
-            courier_rules(),
-            &[&w.luqiao_station],
-        )
-        .await;
+    let campaign = app.luqiao_campaign(&w, 10).await;
     let rider = app.riders(1).await.remove(0);
     let voucher: Value = app
         .claim_with_key(&campaign, &rider.access, "dump-test")

@@ -1,7 +1,6 @@
 //! Counter redemption (核销): exactly once across counters, instances, retries and Redis failures.
 mod common;
 
-use common::campaigns::courier_rules;
 use common::*;
 use futures_util::future::join_all;
 use serde_json::{json, Value};
@@ -30,15 +29,7 @@ fn count(statuses: &[u16], status: u16) -> usize {
 async fn a_lookup_shows_whose_voucher_it_is_masked() {
     let app = spawn_app().await;
     let w = app.world().await;
-    let campaign = app
-        .campaign(
-            &w.luqiao_admin.access,
-            &w.luqiao,
-            5,
-            courier_rules(),
-            &[&w.luqiao_station],
-        )
-        .await;
+    let campaign = app.luqiao_campaign(&w, 5).await;
     let (_, v) = voucher(&app, &campaign).await;
     let code = v["code"].as_str().unwrap();
     let found: Value = app
@@ -84,15 +75,7 @@ async fn a_lookup_shows_whose_voucher_it_is_masked() {
 async fn of_k_concurrent_redemptions_exactly_one_wins() {
     let app = spawn_app().await;
     let w = app.world().await;
-    let campaign = app
-        .campaign(
-            &w.luqiao_admin.access,
-            &w.luqiao,
-            50,
-            courier_rules(),
-            &[&w.luqiao_station],
-        )
-        .await;
+    let campaign = app.luqiao_campaign(&w, 50).await;
     let mut counters = vec![w.luqiao_counter.clone()];
     for _ in 0..3 {
         counters.push(
@@ -162,15 +145,7 @@ async fn of_k_concurrent_redemptions_exactly_one_wins() {
 async fn a_second_redemption_says_when_and_where_the_first_was() {
     let app = spawn_app().await;
     let w = app.world().await;
-    let campaign = app
-        .campaign(
-            &w.luqiao_admin.access,
-            &w.luqiao,
-            5,
-            courier_rules(),
-            &[&w.luqiao_station],
-        )
-        .await;
+    let campaign = app.luqiao_campaign(&w, 5).await;
     let (_, v) = voucher(&app, &campaign).await;
     let first: Value = redeem(
         &app,
@@ -212,15 +187,7 @@ async fn two_instances_sharing_the_database_redeem_once() {
     )
     .await;
     let w = a.world().await;
-    let campaign = a
-        .campaign(
-            &w.luqiao_admin.access,
-            &w.luqiao,
-            10,
-            courier_rules(),
-            &[&w.luqiao_station],
-        )
-        .await;
+    let campaign = a.luqiao_campaign(&w, 10).await;
     for _ in 0..3 {
         let (_, v) = voucher(&a, &campaign).await;
         let code = v["code"].as_str().unwrap();
@@ -246,15 +213,7 @@ async fn with_redis_gone_the_database_fence_still_holds_and_a_restart_is_picked_
     };
     let app = spawn_app_with(|c| c.redis_url = Some(redis.url())).await;
     let w = app.world().await;
-    let campaign = app
-        .campaign(
-            &w.luqiao_admin.access,
-            &w.luqiao,
-            5,
-            courier_rules(),
-            &[&w.luqiao_station],
-        )
-        .await;
+    let campaign = app.luqiao_campaign(&w, 5).await;
     let (_, v) = voucher(&app, &campaign).await;
     let port = redis.port();
     drop(redis);
@@ -313,15 +272,7 @@ async fn with_redis_gone_the_database_fence_still_holds_and_a_restart_is_picked_
 async fn a_retried_redemption_replays_its_answer() {
     let app = spawn_app().await;
     let w = app.world().await;
-    let campaign = app
-        .campaign(
-            &w.luqiao_admin.access,
-            &w.luqiao,
-            5,
-            courier_rules(),
-            &[&w.luqiao_station],
-        )
-        .await;
+    let campaign = app.luqiao_campaign(&w, 5).await;
     let (_, v) = voucher(&app, &campaign).await;
     let send = || {
         app.client
@@ -345,15 +296,7 @@ async fn a_retried_redemption_replays_its_answer() {
 async fn expired_cancelled_and_revoked_vouchers_are_refused_by_name() {
     let app = spawn_app().await;
     let w = app.world().await;
-    let campaign = app
-        .campaign(
-            &w.luqiao_admin.access,
-            &w.luqiao,
-            5,
-            courier_rules(),
-            &[&w.luqiao_station],
-        )
-        .await;
+    let campaign = app.luqiao_campaign(&w, 5).await;
     let counter = &w.luqiao_counter.access;
 
     let (_, expired) = voucher(&app, &campaign).await;
@@ -440,15 +383,7 @@ async fn expired_cancelled_and_revoked_vouchers_are_refused_by_name() {
 async fn counters_redeem_only_at_their_own_stations() {
     let app = spawn_app().await;
     let w = app.world().await;
-    let campaign = app
-        .campaign(
-            &w.luqiao_admin.access,
-            &w.luqiao,
-            5,
-            courier_rules(),
-            &[&w.luqiao_station],
-        )
-        .await;
+    let campaign = app.luqiao_campaign(&w, 5).await;
     let (_, v) = voucher(&app, &campaign).await;
     let code = v["code"].as_str().unwrap();
     // Another district's counter, at its own station or claiming to be at ours.
@@ -492,15 +427,7 @@ async fn counters_redeem_only_at_their_own_stations() {
 async fn guessing_codes_is_cut_off() {
     let app = spawn_app().await;
     let w = app.world().await;
-    let campaign = app
-        .campaign(
-            &w.luqiao_admin.access,
-            &w.luqiao,
-            5,
-            courier_rules(),
-            &[&w.luqiao_station],
-        )
-        .await;
+    let campaign = app.luqiao_campaign(&w, 5).await;
     let (_, v) = voucher(&app, &campaign).await;
     for i in 0..10 {
         let guess = format!("{:016}", i);
@@ -545,15 +472,7 @@ async fn guessing_codes_is_cut_off() {
 async fn an_admin_reverses_a_redemption_within_24_hours() {
     let app = spawn_app().await;
     let w = app.world().await;
-    let campaign = app
-        .campaign(
-            &w.luqiao_admin.access,
-            &w.luqiao,
-            5,
-            courier_rules(),
-            &[&w.luqiao_station],
-        )
-        .await;
+    let campaign = app.luqiao_campaign(&w, 5).await;
     let (owner, v) = voucher(&app, &campaign).await;
     let code = v["code"].as_str().unwrap();
     let r: Value = redeem(&app, &w.luqiao_counter.access, code, &w.luqiao_station)

@@ -65,6 +65,26 @@ impl TestApp {
         id
     }
 
+    /// A published courier campaign of 路桥, redeemable at its first station.
+    pub async fn luqiao_campaign(&self, w: &super::world::World, stock: i64) -> String {
+        self.campaign(
+            &w.luqiao_admin.access,
+            &w.luqiao,
+            stock,
+            courier_rules(),
+            &[&w.luqiao_station],
+        )
+        .await
+    }
+
+    pub async fn wallet(&self, token: &str) -> Value {
+        self.get_auth("/api/v1/me/vouchers", token)
+            .await
+            .json()
+            .await
+            .unwrap()
+    }
+
     pub async fn claim(&self, campaign: &str, token: &str) -> reqwest::Response {
         self.client
             .post(self.url(&format!("/api/v1/campaigns/{campaign}/claims")))
