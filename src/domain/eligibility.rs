@@ -10,21 +10,36 @@ use crate::domain::ids::{UserId, VoucherId};
 use crate::domain::profile::Occupation;
 use crate::domain::rules::{self, MemberFacts, NamedUnion, Reason, WorkerFacts};
 
+/// The profile columns the rules read.
+pub const PROFILE: (
+    users::occupation,
+    users::occupation_verified,
+    users::region_code,
+    users::hardship_archived,
+) = (
+    users::occupation,
+    users::occupation_verified,
+    users::region_code,
+    users::hardship_archived,
+);
+
+/// A row of `PROFILE`.
+pub type ProfileRow = (Option<String>, bool, Option<String>, bool);
+
+/// What the rules see of a worker with this profile and membership.
+pub fn facts(profile: ProfileRow, membership: Option<MemberFacts>) -> WorkerFacts {
+    let (occupation, occupation_verified, region_code, hardship_archived) = profile;
+    WorkerFacts {
+        occupation: occupation.as_deref().and_then(Occupation::parse),
+        occupation_verified,
+        region_code,
+        hardship_archived,
+        membership,
+    }
+}
+
 pub fn worker_facts(conn: &mut DbConnection, user: &UserId) -> QueryResult<WorkerFacts> {
-    let (occupation, occupation_verified, region_code, hardship_archived): (
-        Option<String>,
-        bool,
-        Option<String>,
-        bool,
-    ) = users::table
-        .find(user)
-        .select((
-            users::occupation,
-            users::occupation_verified,
-            users::region_code,
-            users::hardship_archived,
-        ))
-        .first(conn)?;
+    let profile: ProfileRow = users::table.find(user).select(PROFILE).first(conn)?;
     let membership = memberships::table
         .inner_join(unions::table)
         .filter(memberships::user_id.eq(user))
@@ -33,13 +48,7 @@ pub fn worker_facts(conn: &mut DbConnection, user: &UserId) -> QueryResult<Worke
         .first::<(String, NaiveDateTime)>(conn)
         .optional()?
         .map(|(union_path, since)| MemberFacts { union_path, since });
-    Ok(WorkerFacts {
-        occupation: occupation.as_deref().and_then(Occupation::parse),
-        occupation_verified,
-        region_code,
-        hardship_archived,
-        membership,
-    })
+    Ok(facts(profile, membership))
 }
 
 pub fn named_unions(conn: &mut DbConnection, rules: &[rules::Rule]) -> QueryResult<Vec<NamedUnion>> {

@@ -17,8 +17,7 @@ use crate::domain::campaigns;
 use crate::domain::eligibility;
 use crate::domain::ids::{CampaignId, VoucherId};
 use crate::domain::phone::mask_name;
-use crate::domain::profile::Occupation;
-use crate::domain::rules::{self, MemberFacts, WorkerFacts};
+use crate::domain::rules::{self, MemberFacts};
 use crate::domain::utc;
 use crate::domain::{now, voucher_stats as voucher_queries};
 use crate::error::ApiError;
@@ -54,14 +53,7 @@ pub async fn stats(
     Ok(HttpResponse::Ok().json(body))
 }
 
-type MemberRow = (
-    Option<String>,
-    bool,
-    Option<String>,
-    bool,
-    String,
-    chrono::NaiveDateTime,
-);
+type MemberRow = (eligibility::ProfileRow, (String, chrono::NaiveDateTime));
 
 /// How many current members of the admin's subtree the campaign's rules would admit,
 /// and how many each unmet condition keeps out. Reads only.
@@ -80,17 +72,12 @@ pub async fn dry_run(
             .inner_join(memberships::table.on(memberships::user_id.eq(users::id).and(memberships::ended_at.is_null())))
             .inner_join(unions::table.on(unions::id.eq(memberships::union_id)))
             .filter(unions::path.like(format!("{}%", scope.path_prefix().unwrap_or("/"))))
-            .select((users::occupation, users::occupation_verified, users::region_code, users::hardship_archived, unions::path, memberships::since))
+            .select((eligibility::PROFILE, (unions::path, memberships::since)))
             .load(conn)?;
         let (mut admitted, mut kept_out) = (0u64, BTreeMap::<&str, u64>::new());
-        for (occupation, occupation_verified, region_code, hardship_archived, union_path, since) in &members {
-            let facts = WorkerFacts {
-                occupation: occupation.as_deref().and_then(Occupation::parse),
-                occupation_verified: *occupation_verified,
-                region_code: region_code.clone(),
-                hardship_archived: *hardship_archived,
-                membership: Some(MemberFacts { union_path: union_path.clone(), since: *since }),
-            };
+        let considered = members.len();
+        for (profile, (union_path, since)) in members {
+            let facts = eligibility::facts(profile, Some(MemberFacts { union_path, since }));
             let unmet = rules::unmet(&rules, &facts, &named);
             if unmet.is_empty() {
                 admitted += 1;
@@ -99,7 +86,7 @@ pub async fn dry_run(
                 *kept_out.entry(reason.code).or_default() += 1;
             }
         }
-        Ok(json!({"campaign_id": id, "members_considered": members.len(), "admitted": admitted, "unmet": kept_out}))
+        Ok(json!({"campaign_id": id, "members_considered": considered, "admitted": admitted, "unmet": kept_out}))
     })
     .await?;
     Ok(HttpResponse::Ok().json(body))
