@@ -377,3 +377,20 @@ async fn concurrent_stock_edits_never_leave_stock_and_total_apart() {
     let stats = app.stats(&id, admin).await;
     assert_eq!(stats["total_stock"], stats["remaining"], "{stats}");
 }
+
+#[tokio::test]
+async fn corrupted_rules_close_a_campaign_instead_of_opening_it() {
+    let app = spawn_app().await;
+    let w = app.world().await;
+    let id = app.luqiao_campaign(&w, 5).await;
+    app.sql(&format!(
+        "UPDATE campaigns SET rules = 'not json' WHERE id = '{id}'"
+    ));
+    let rider = app.riders(1).await.remove(0);
+    let refused = assert_problem(app.claim(&id, &rider.access).await, 500, "INTERNAL").await;
+    assert!(
+        refused.get("detail").is_none(),
+        "a 500 tells nothing of its cause: {refused}"
+    );
+    assert_eq!(app.stats(&id, &w.luqiao_admin.access).await["claimed"], 0);
+}

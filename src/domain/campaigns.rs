@@ -68,9 +68,11 @@ impl Campaign {
         Status::parse(&self.status)
     }
 
-    /// The stored rules; they were validated when written.
-    pub fn rules(&self) -> Vec<Rule> {
-        serde_json::from_str(&self.rules).unwrap_or_default()
+    /// The stored rules (validated when written). Unreadable rules are an error, never
+    /// "no rules": a campaign must not open to everyone because its rules got corrupted.
+    pub fn rules(&self) -> QueryResult<Vec<Rule>> {
+        serde_json::from_str(&self.rules)
+            .map_err(|e| diesel::result::Error::DeserializationError(Box::new(e)))
     }
 }
 

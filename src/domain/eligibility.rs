@@ -128,7 +128,7 @@ pub fn assess(
     user: &UserId,
     now: NaiveDateTime,
 ) -> QueryResult<Assessment> {
-    let rules = campaign.rules();
+    let rules = campaign.rules()?;
     let facts = worker_facts(conn, user)?;
     let named = named_unions(conn, &rules)?;
     let held = held(conn, campaign, user)?;

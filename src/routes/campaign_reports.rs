@@ -66,7 +66,7 @@ pub async fn dry_run(
     let body = db::run(&state.pool, move |conn| {
         let scope = AdminScope::load(conn, &principal)?;
         let (c, _) = campaign_in_scope(conn, &scope, &id)?;
-        let rules = c.rules();
+        let rules = c.rules()?;
         let named = eligibility::named_unions(conn, &rules)?;
         let members: Vec<MemberRow> = users::table
             .inner_join(memberships::table.on(memberships::user_id.eq(users::id).and(memberships::ended_at.is_null())))

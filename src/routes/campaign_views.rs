@@ -63,7 +63,7 @@ pub fn summary(conn: &mut DbConnection, c: Campaign) -> Result<CampaignView, Api
 
 /// One campaign with its rules and stations.
 pub fn detail(conn: &mut DbConnection, c: Campaign) -> Result<CampaignView, ApiError> {
-    let rules = c.rules();
+    let rules = c.rules()?;
     let station_ids = campaigns::station_ids(conn, &c.id)?;
     let mut stations = Vec::with_capacity(station_ids.len());
     for id in &station_ids {
