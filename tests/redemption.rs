@@ -230,6 +230,25 @@ async fn with_redis_gone_the_database_fence_still_holds_and_a_restart_is_picked_
         .collect();
     assert_eq!(count(&statuses, 201), 1, "{statuses:?}");
     assert_eq!(count(&statuses, 409), 7, "{statuses:?}");
+    // Guessing is still cut off: the instance counts on its own while Redis is away.
+    for i in 0..10 {
+        let miss = redeem(
+            &app,
+            &w.luqiao_counter.access,
+            &format!("{i:016}"),
+            &w.luqiao_station,
+        )
+        .await;
+        assert_problem(miss, 404, "VOUCHER_NOT_FOUND").await;
+    }
+    let cut_off = redeem(
+        &app,
+        &w.luqiao_counter.access,
+        "0000-0000-0000-0099",
+        &w.luqiao_station,
+    )
+    .await;
+    assert_problem(cut_off, 429, "RATE_LIMITED").await;
 
     // Redis comes back empty (no locks, no counters): the service reconnects on its own.
     let _restarted = PrivateRedis::start_on(port).expect("redis-server restarts");

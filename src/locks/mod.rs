@@ -1,6 +1,8 @@
 //! Short-lived locks and rate-limit counters: Redis when `REDIS_URL` is set, in-process
 //! otherwise. Neither is a source of truth: a lock may expire or vanish with a Redis
-//! restart, so every exactly-once guarantee is fenced again in the database.
+//! restart, so every exactly-once guarantee is fenced again in the database. While Redis
+//! is unreachable, counters fall back to this instance's own, so rate limits weaken to
+//! per-instance instead of vanishing; lock calls report the outage to their caller.
 
 mod memory;
 mod redis_impl;
@@ -36,7 +38,8 @@ pub struct Hits {
 #[derive(Clone)]
 pub enum Locks {
     Memory(std::sync::Arc<MemoryLocks>),
-    Redis(RedisLocks),
+    /// Redis, with in-process counters for when it cannot be reached.
+    Redis(std::sync::Arc<RedisLocks>, std::sync::Arc<MemoryLocks>),
 }
 
 impl Locks {
@@ -45,13 +48,16 @@ impl Locks {
     }
 
     pub async fn redis(url: &str, prefix: &str) -> Result<Self, LockError> {
-        Ok(Self::Redis(RedisLocks::connect(url, prefix).await?))
+        Ok(Self::Redis(
+            std::sync::Arc::new(RedisLocks::connect(url, prefix).await?),
+            Default::default(),
+        ))
     }
 
     pub fn kind(&self) -> &'static str {
         match self {
             Self::Memory(_) => "in-process",
-            Self::Redis(_) => "redis",
+            Self::Redis(..) => "redis",
         }
     }
 
@@ -60,7 +66,7 @@ impl Locks {
         let token = Uuid::new_v4().to_string();
         let taken = match self {
             Self::Memory(m) => m.try_acquire(key, &token, ttl),
-            Self::Redis(r) => r.try_acquire(key, &token, ttl).await?,
+            Self::Redis(r, _) => r.try_acquire(key, &token, ttl).await?,
         };
         Ok(taken.then(|| Lease {
             key: key.to_owned(),
@@ -72,7 +78,7 @@ impl Locks {
     pub async fn release(&self, lease: &Lease) -> Result<bool, LockError> {
         match self {
             Self::Memory(m) => Ok(m.release(&lease.key, &lease.token)),
-            Self::Redis(r) => r.release(&lease.key, &lease.token).await,
+            Self::Redis(r, _) => r.release(&lease.key, &lease.token).await,
         }
     }
 
@@ -80,7 +86,10 @@ impl Locks {
     pub async fn hit(&self, key: &str, window: Duration) -> Result<Hits, LockError> {
         match self {
             Self::Memory(m) => Ok(m.hit(key, window)),
-            Self::Redis(r) => r.hit(key, window).await,
+            Self::Redis(r, fallback) => Ok(r.hit(key, window).await.unwrap_or_else(|e| {
+                tracing::warn!(error = %e, "counting in-process while Redis is unreachable");
+                fallback.hit(key, window)
+            })),
         }
     }
 
@@ -88,7 +97,10 @@ impl Locks {
     pub async fn peek(&self, key: &str) -> Result<Hits, LockError> {
         match self {
             Self::Memory(m) => Ok(m.peek(key)),
-            Self::Redis(r) => r.peek(key).await,
+            Self::Redis(r, fallback) => Ok(r.peek(key).await.unwrap_or_else(|e| {
+                tracing::warn!(error = %e, "reading in-process counters while Redis is unreachable");
+                fallback.peek(key)
+            })),
         }
     }
 
@@ -98,14 +110,17 @@ impl Locks {
                 m.clear(key);
                 Ok(())
             }
-            Self::Redis(r) => r.clear(key).await,
+            Self::Redis(r, fallback) => {
+                fallback.clear(key);
+                r.clear(key).await
+            }
         }
     }
 
     pub async fn ping(&self) -> Result<(), LockError> {
         match self {
             Self::Memory(_) => Ok(()),
-            Self::Redis(r) => r.ping().await,
+            Self::Redis(r, _) => r.ping().await,
         }
     }
 }

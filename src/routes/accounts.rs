@@ -94,7 +94,7 @@ pub async fn login(state: web::Data<AppState>, body: web::Json<LoginBody>) -> Re
     let LoginBody { phone, password } = body.into_inner();
     let limit_key = login_limit_key(&phone);
     // Every attempt counts, so concurrent guesses can't slip past a read-then-write check.
-    // If the limiter is down, sign-in stays open: hashing is bounded on its own.
+    // While Redis is unreachable the counting is per instance (see `locks`).
     match state.locks.hit(&limit_key, state.limits.login_window).await {
         Ok(hits) if hits.count > state.limits.login_max_attempts => {
             return Err(ApiError::new(ErrorCode::RateLimited).retry_after(hits.resets_in.as_secs()));

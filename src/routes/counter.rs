@@ -39,8 +39,8 @@ fn guess_key(counter: &UserId) -> String {
     format!("rl:code:{counter}")
 }
 
-/// 429 once a counter has missed too many codes in the window. Counting is best effort:
-/// if the limiter is down, lookups go on (a miss still reveals nothing but "not found").
+/// 429 once a counter has missed too many codes in the window (counted per instance while
+/// Redis is unreachable; see `locks`).
 async fn guard_guessing(state: &AppState, counter: &UserId) -> Result<(), ApiError> {
     match state.locks.peek(&guess_key(counter)).await {
         Ok(hits) if hits.count >= state.limits.code_guess_max => {
