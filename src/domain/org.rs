@@ -223,6 +223,17 @@ pub fn stations_under(
     query.load(conn)
 }
 
+/// True when the station exists and belongs to the union at `union_path` or one below it.
+pub fn station_under(conn: &mut DbConnection, station: &StationId, union_path: &str) -> QueryResult<bool> {
+    let path: Option<String> = stations::table
+        .inner_join(unions::table)
+        .filter(stations::id.eq(station))
+        .select(unions::path)
+        .first(conn)
+        .optional()?;
+    Ok(path.is_some_and(|p| p.starts_with(union_path)))
+}
+
 /// A counter's stations with the path of each station's union.
 pub fn stations_of_staff(
     conn: &mut DbConnection,

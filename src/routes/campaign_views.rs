@@ -122,7 +122,7 @@ pub fn check_rules(conn: &mut DbConnection, rules: &[Rule]) -> Result<String, Ap
     serde_json::to_string(rules).map_err(ApiError::internal)
 }
 
-/// Every station belongs to the campaign's union or one below it.
+/// At most 200 stations, each of the campaign's union or one below it.
 pub fn check_stations(
     conn: &mut DbConnection,
     union_path: &str,
@@ -131,12 +131,17 @@ pub fn check_stations(
     if stations.len() > 200 {
         return Err(ApiError::invalid("station_ids: at most 200"));
     }
+    stations_under(conn, union_path, stations)
+}
+
+/// Every station belongs to the union at `union_path` or one below it (400 otherwise).
+pub fn stations_under(
+    conn: &mut DbConnection,
+    union_path: &str,
+    stations: &[StationId],
+) -> Result<(), ApiError> {
     for id in stations {
-        let inside = match org::find_station(conn, id)? {
-            Some(s) => org::find_union(conn, &s.union_id)?.is_some_and(|u| u.path.starts_with(union_path)),
-            None => false,
-        };
-        if !inside {
+        if !org::station_under(conn, id, union_path)? {
             return Err(ApiError::invalid(format!(
                 "station_ids: {id} is not a station of this union"
             )));

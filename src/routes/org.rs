@@ -186,17 +186,7 @@ pub async fn create_staff(
     db::run(&state.pool, move |conn| {
         db::write_tx(conn, |conn| {
             let union = AdminScope::load(conn, &principal)?.union_in_scope(conn, &body.union_id)?;
-            for station in &body.station_ids {
-                let in_union = org::find_station(conn, station)?
-                    .and_then(|s| org::find_union(conn, &s.union_id).transpose())
-                    .transpose()?
-                    .is_some_and(|u| u.path.starts_with(&union.path));
-                if !in_union {
-                    return Err(ApiError::invalid(format!(
-                        "station_ids: {station} is not a station of this union"
-                    )));
-                }
-            }
+            super::campaign_views::stations_under(conn, &union.path, &body.station_ids)?;
             users::create(conn, &user).map_err(|e| match e {
                 CreateUserError::PhoneTaken => ApiError::new(ErrorCode::PhoneTaken),
                 CreateUserError::Database(e) => e.into(),
