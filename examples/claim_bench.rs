@@ -15,11 +15,11 @@ use zhijian::auth::jwt::JwtKeys;
 use zhijian::auth::sessions;
 use zhijian::config::Config;
 use zhijian::db::{self, DatabaseUrl, DbConnection};
-use zhijian::domain::campaigns::{self, CampaignFields, Status};
+use zhijian::domain::campaigns::{self, CampaignFields, CampaignStatus};
 use zhijian::domain::ids::{StationId, UserId};
 use zhijian::domain::org::{self, NewStation, NewUnion, UnionKind};
 use zhijian::domain::phone::Phone;
-use zhijian::domain::profile::Role;
+use zhijian::domain::profile::{Occupation, Role};
 use zhijian::domain::users::{self, NewUser};
 use zhijian::startup::Application;
 
@@ -83,7 +83,13 @@ fn seed(conn: &mut DbConnection, stock: i64, workers: usize) -> anyhow::Result<(
         rules: rules.into(),
     };
     let campaign = campaigns::create(conn, &union.id, &fields, &[station.id], &admin.id, now)?;
-    campaigns::transition(conn, &campaign.id, &[Status::Draft], Status::Published, now)?;
+    campaigns::transition(
+        conn,
+        &campaign.id,
+        &[CampaignStatus::Draft],
+        CampaignStatus::Published,
+        now,
+    )?;
     let jwt = JwtKeys::new(SECRET.as_bytes());
     let mut tokens = Vec::with_capacity(workers);
     for i in 0..workers {
@@ -94,7 +100,7 @@ fn seed(conn: &mut DbConnection, stock: i64, workers: usize) -> anyhow::Result<(
             Role::Worker,
             now,
         );
-        user.occupation = Some("food_delivery".into());
+        user.occupation = Some(Occupation::FoodDelivery);
         user.region_code = Some("331004".into());
         users::create(conn, &user)?;
         let (session, _) = sessions::start(conn, &user.id, now)?;

@@ -4,7 +4,6 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use crate::db::DatabaseUrl;
-use crate::state::Limits;
 
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -84,4 +83,18 @@ impl Config {
             log_json: false,
         }
     }
+}
+
+/// Throttles and grace periods, each from its environment variable (see the README).
+#[derive(Debug, Clone)]
+pub struct Limits {
+    /// Sign-in attempts per phone within `login_window` before 429.
+    pub login_max_attempts: u64,
+    pub login_window: Duration,
+    /// How long a just-used refresh token may be retried (lost response).
+    pub refresh_retry_grace: Duration,
+    /// Unknown-code lookups and redemptions per counter account within `code_guess_window`
+    /// before 429.
+    pub code_guess_max: u64,
+    pub code_guess_window: Duration,
 }

@@ -27,12 +27,18 @@ impl IdempotencyKey {
     }
 }
 
-/// Fingerprint of what was asked: method, path and canonical JSON body.
-pub fn request_hash(method: &str, path: &str, body: &serde_json::Value) -> String {
+/// Fingerprint of what was asked: method, route pattern (`/api/v1/campaigns/{id}/claims`),
+/// the path's ids in canonical form, and the whole body as parsed and re-serialised
+/// (`serde_json` sorts object keys, so field order does not matter).
+pub fn request_hash(method: &str, route: &str, path_ids: &[&str], body: &serde_json::Value) -> String {
     let mut h = Sha256::new();
     h.update(method.as_bytes());
     h.update(b" ");
-    h.update(path.as_bytes());
+    h.update(route.as_bytes());
+    for id in path_ids {
+        h.update(b" ");
+        h.update(id.as_bytes());
+    }
     h.update(b"\n");
     h.update(body.to_string().as_bytes());
     hex::encode(h.finalize())
@@ -115,7 +121,7 @@ pub fn begin(
         }
         if let (Some(status), Some(body)) = (status.filter(|_| state == "done"), body) {
             return Ok(Begin::Replay {
-                status: status as u16,
+                status: u16::try_from(status).unwrap_or(500),
                 body,
             });
         }

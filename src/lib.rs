@@ -1,15 +1,19 @@
 //! Zhijian (指尖): the backend of the "指尖上的工会" union welfare service.
 
+pub mod app;
 pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod db;
 pub mod domain;
 pub mod error;
+pub mod http;
 pub mod idempotency;
 pub mod locks;
+pub mod request_id;
 pub mod routes;
 pub mod seed;
 pub mod startup;
 pub mod state;
 pub mod telemetry;
+pub mod views;

@@ -13,9 +13,11 @@ use rand::RngCore;
 use crate::auth::gate::role_gate;
 use crate::auth::jwt::JwtKeys;
 use crate::auth::password::PasswordHasher;
+use crate::auth::principal::Authenticator;
 use crate::config::Config;
 use crate::db::{self, schema::app_settings, DatabaseUrl, DbConnection, DbPool};
 use crate::domain::voucher_code::VoucherKeys;
+use crate::http::extract;
 use crate::locks::Locks;
 use crate::routes;
 use crate::state::AppState;
@@ -145,11 +147,16 @@ impl Application {
         .await?
         .map_err(anyhow::Error::msg)?;
         let openapi: serde_json::Value = serde_yaml::from_str(routes::ops::OPENAPI_YAML)?;
+        let jwt = std::sync::Arc::new(JwtKeys::new(&secret));
+        let authenticator = web::Data::new(Authenticator {
+            jwt: jwt.clone(),
+            pool: pool.clone(),
+        });
         let state = web::Data::new(AppState {
             pool: pool.clone(),
             locks,
             hasher,
-            jwt: JwtKeys::new(&secret),
+            jwt,
             voucher_keys: VoucherKeys::new(&resolve_voucher_key(&config)?),
             limits: config.limits.clone(),
             openapi_json: openapi.to_string(),
@@ -161,13 +168,14 @@ impl Application {
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())
-                .app_data(routes::json_config())
-                .app_data(routes::query_config())
-                .app_data(routes::path_config())
+                .app_data(authenticator.clone())
+                .app_data(extract::json_config())
+                .app_data(extract::query_config())
+                .app_data(extract::path_config())
                 .wrap(from_fn(role_gate))
                 .wrap(from_fn(request_context))
                 .configure(routes::configure)
-                .default_service(web::to(routes::not_found))
+                .default_service(web::to(extract::not_found))
         })
         .workers(config.workers.max(1))
         // SIGTERM: stop accepting, let in-flight requests finish.

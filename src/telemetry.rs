@@ -1,4 +1,4 @@
-//! Logging and the request id that ties a response, its error body and its logs together.
+//! Logging, and the middleware that gives every request its id (see `request_id`).
 
 use std::time::Instant;
 
@@ -12,17 +12,7 @@ use tracing::Instrument;
 use tracing_subscriber::EnvFilter;
 
 use crate::error::{ApiError, ErrorCode, PROBLEM_JSON};
-
-tokio::task_local! {
-    static REQUEST_ID: String;
-}
-
-pub const REQUEST_ID_HEADER: &str = "x-request-id";
-
-/// The id of the request being served on this task, if any.
-pub fn current_request_id() -> Option<String> {
-    REQUEST_ID.try_with(Clone::clone).ok()
-}
+use crate::request_id;
 
 /// Sets up `tracing`; `LOG_FORMAT=json` for machine-read logs, `RUST_LOG` for levels.
 pub fn init(json: bool) {
@@ -43,28 +33,27 @@ pub async fn request_context(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
-    let id = uuid::Uuid::now_v7().to_string();
+    let id = request_id::generate();
     let started = Instant::now();
     let method = req.method().to_string();
     let route = req.match_pattern().unwrap_or_else(|| "<unmatched>".into());
     let span = tracing::info_span!("request", request_id = %id, %method, %route);
-    let result = REQUEST_ID
-        .scope(id.clone(), async move {
-            let response = next.call(req).await?;
-            Ok::<_, actix_web::Error>(as_problem(response))
-        })
-        .instrument(span.clone())
-        .await;
+    let result = request_id::scope(id.clone(), async move {
+        let response = next.call(req).await?;
+        Ok::<_, actix_web::Error>(as_problem(response))
+    })
+    .instrument(span.clone())
+    .await;
     let mut response = result?;
     if let Ok(value) = HeaderValue::from_str(&id) {
         response
             .headers_mut()
-            .insert(HeaderName::from_static(REQUEST_ID_HEADER), value);
+            .insert(HeaderName::from_static(request_id::HEADER), value);
     }
     span.in_scope(|| {
         tracing::info!(
             status = response.status().as_u16(),
-            elapsed_ms = started.elapsed().as_millis() as u64,
+            elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
             "served"
         )
     });

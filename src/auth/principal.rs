@@ -5,13 +5,22 @@ use actix_web::http::header::AUTHORIZATION;
 use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
 use futures_util::future::LocalBoxFuture;
 
+use super::jwt::JwtKeys;
 use super::jwt::TokenError;
 use super::sessions::{self, SessionState};
 use crate::db;
+use crate::db::DbPool;
 use crate::domain::ids::{SessionId, UserId};
 use crate::domain::profile::Role;
 use crate::error::{ApiError, ErrorCode};
-use crate::state::AppState;
+
+/// What the `Principal` extractor needs, and nothing more: the token keys and the
+/// database (to see that the session is live). Registered as its own `web::Data`.
+#[derive(Clone)]
+pub struct Authenticator {
+    pub jwt: std::sync::Arc<JwtKeys>,
+    pub pool: DbPool,
+}
 
 #[derive(Debug, Clone)]
 pub struct Principal {
@@ -54,11 +63,11 @@ impl FromRequest for Principal {
         if let Some(principal) = req.extensions().get::<Principal>().cloned() {
             return Box::pin(async move { Ok(principal) });
         }
-        let state = req.app_data::<web::Data<AppState>>().cloned();
+        let auth = req.app_data::<web::Data<Authenticator>>().cloned();
         let token = bearer(req);
         Box::pin(async move {
-            let state = state.ok_or_else(|| ApiError::internal("application state missing"))?;
-            let claims = state.jwt.verify(&token?).map_err(|e| match e {
+            let auth = auth.ok_or_else(|| ApiError::internal("authenticator missing"))?;
+            let claims = auth.jwt.verify(&token?).map_err(|e| match e {
                 TokenError::Expired => ApiError::new(ErrorCode::TokenExpired),
                 TokenError::Invalid => ApiError::new(ErrorCode::TokenInvalid),
             })?;
@@ -68,7 +77,10 @@ impl FromRequest for Principal {
                 return Err(ErrorCode::TokenInvalid.into());
             };
             let (uid, sid) = (user_id.clone(), session_id.clone());
-            let state_now = db::run(&state.pool, move |conn| Ok(sessions::state(conn, &sid, &uid)?)).await?;
+            let state_now = db::run(&auth.pool, move |conn| {
+                Ok::<_, ApiError>(sessions::state(conn, &sid, &uid)?)
+            })
+            .await?;
             match state_now {
                 // The role is read from the account, so a demotion takes effect at once.
                 SessionState::Active(role) => Ok(Principal {

@@ -1,18 +1,45 @@
 //! Object-level authorization: which unions an admin may act for, which stations a
 //! counter may act at. Every admin and counter route loads one of these after the role
-//! check and asks it about the object at hand.
+//! check and asks it about the object at hand; use cases take the loaded scope.
+//!
+//! Objects of another district answer `NotFound`, as if they did not exist. Unions are
+//! public (the directory lists them), so acting under one outside the scope is
+//! `OutsideScope` (403) instead.
 
 use diesel::prelude::*;
 
 use super::Principal;
 use crate::db::schema::{unions, users};
 use crate::db::DbConnection;
-use crate::domain::ids::{StationId, UnionId, UserId};
+use crate::domain::campaigns::{self, Campaign};
+use crate::domain::ids::{ApplicationId, CampaignId, StationId, UnionId, UserId};
+use crate::domain::membership::{self, Application, ApplicationKind};
 use crate::domain::org;
 use crate::domain::profile::Role;
-use crate::error::{ApiError, ErrorCode};
 
 pub const ADMIN_ROLES: &[Role] = &[Role::UnionAdmin, Role::PlatformAdmin];
+
+/// Why a scope refuses. Mapped to HTTP in `error::refusals`.
+#[derive(Debug, thiserror::Error)]
+pub enum ScopeError {
+    /// The principal's role does not act here, or a staff account has no union.
+    #[error("forbidden")]
+    Forbidden,
+    /// A union named by id does not exist.
+    #[error("no such union")]
+    UnionNotFound,
+    /// A union exists but lies outside the admin's subtree.
+    #[error("union outside the scope")]
+    OutsideScope,
+    /// The object does not exist or lies outside the scope (the two look the same).
+    #[error("not found")]
+    NotFound,
+    /// A counter named a station it is not bound to.
+    #[error("station not allowed")]
+    StationNotAllowed,
+    #[error(transparent)]
+    Database(#[from] diesel::result::Error),
+}
 
 #[derive(Debug, Clone)]
 pub enum AdminScope {
@@ -27,12 +54,15 @@ pub enum AdminScope {
 }
 
 impl AdminScope {
-    pub fn load(conn: &mut DbConnection, principal: &Principal) -> Result<Self, ApiError> {
-        principal.require(ADMIN_ROLES)?;
-        if principal.role == Role::PlatformAdmin {
-            return Ok(Self::Platform {
-                user: principal.user_id.clone(),
-            });
+    pub fn load(conn: &mut DbConnection, principal: &Principal) -> Result<Self, ScopeError> {
+        match principal.role {
+            Role::PlatformAdmin => {
+                return Ok(Self::Platform {
+                    user: principal.user_id.clone(),
+                })
+            }
+            Role::UnionAdmin => {}
+            Role::Worker | Role::Counter => return Err(ScopeError::Forbidden),
         }
         let row: Option<(UnionId, String)> = users::table
             .inner_join(unions::table.on(users::union_id.eq(unions::id.nullable())))
@@ -40,7 +70,7 @@ impl AdminScope {
             .select((unions::id, unions::path))
             .first(conn)
             .optional()?;
-        let (union_id, path) = row.ok_or(ErrorCode::Forbidden)?;
+        let (union_id, path) = row.ok_or(ScopeError::Forbidden)?;
         Ok(Self::Subtree {
             user: principal.user_id.clone(),
             union_id,
@@ -70,16 +100,59 @@ impl AdminScope {
         }
     }
 
-    /// The union if it exists and is in scope; 404 for a missing one, 403 for one outside
-    /// (the union directory is public, so there is nothing to hide).
-    pub fn union_in_scope(&self, conn: &mut DbConnection, id: &UnionId) -> Result<org::Union, ApiError> {
-        let union = org::find_union(conn, id)?
-            .ok_or_else(|| ApiError::new(ErrorCode::NotFound).with_detail("no such union"))?;
+    /// The union if it exists and is in scope.
+    pub fn union(&self, conn: &mut DbConnection, id: &UnionId) -> Result<org::Union, ScopeError> {
+        let union = org::find_union(conn, id)?.ok_or(ScopeError::UnionNotFound)?;
         if self.covers(&union.path) {
             Ok(union)
         } else {
-            Err(ErrorCode::Forbidden.into())
+            Err(ScopeError::OutsideScope)
         }
+    }
+
+    /// The campaign with its union's path, if its union is in scope.
+    pub fn campaign(
+        &self,
+        conn: &mut DbConnection,
+        id: &CampaignId,
+    ) -> Result<(Campaign, String), ScopeError> {
+        match campaigns::find_with_union_path(conn, id)? {
+            Some((c, path)) if self.covers(&path) => Ok((c, path)),
+            _ => Err(ScopeError::NotFound),
+        }
+    }
+
+    /// The application of `kind` if it targets a union in scope.
+    pub fn application(
+        &self,
+        conn: &mut DbConnection,
+        id: &ApplicationId,
+        kind: ApplicationKind,
+    ) -> Result<Application, ScopeError> {
+        match membership::find_with_union_path(conn, id, kind)? {
+            Some((app, path)) if self.covers(&path) => Ok(app),
+            _ => Err(ScopeError::NotFound),
+        }
+    }
+}
+
+/// A campaign anyone signed in may see: any but a draft, which only admins of its
+/// union's subtree see. `NotFound` otherwise.
+pub fn visible_campaign(
+    conn: &mut DbConnection,
+    principal: &Principal,
+    id: &CampaignId,
+) -> Result<Campaign, ScopeError> {
+    let (campaign, path) = campaigns::find_with_union_path(conn, id)?.ok_or(ScopeError::NotFound)?;
+    if campaign.status != crate::domain::campaigns::CampaignStatus::Draft {
+        return Ok(campaign);
+    }
+    let admin_sees =
+        ADMIN_ROLES.contains(&principal.role) && AdminScope::load(conn, principal)?.covers(&path);
+    if admin_sees {
+        Ok(campaign)
+    } else {
+        Err(ScopeError::NotFound)
     }
 }
 
@@ -92,8 +165,10 @@ pub struct CounterScope {
 }
 
 impl CounterScope {
-    pub fn load(conn: &mut DbConnection, principal: &Principal) -> Result<Self, ApiError> {
-        principal.require(&[Role::Counter])?;
+    pub fn load(conn: &mut DbConnection, principal: &Principal) -> Result<Self, ScopeError> {
+        if principal.role != Role::Counter {
+            return Err(ScopeError::Forbidden);
+        }
         Ok(Self {
             user: principal.user_id.clone(),
             stations: org::stations_of_staff(conn, &principal.user_id)?,
@@ -102,6 +177,15 @@ impl CounterScope {
 
     pub fn has_station(&self, station: &StationId) -> bool {
         self.stations.iter().any(|(s, _, _)| s == station)
+    }
+
+    /// The stations a request acts at: the one it names (if the counter's), or all of them.
+    pub fn serving(&self, station: Option<&StationId>) -> Result<Vec<StationId>, ScopeError> {
+        match station {
+            Some(s) if self.has_station(s) => Ok(vec![s.clone()]),
+            Some(_) => Err(ScopeError::StationNotAllowed),
+            None => Ok(self.stations.iter().map(|(s, _, _)| s.clone()).collect()),
+        }
     }
 
     /// True when one of the counter's stations belongs to `union` itself.

@@ -74,45 +74,57 @@ pub fn start(conn: &mut DbConnection, user: &UserId, now: NaiveDateTime) -> Quer
     Ok((session, token))
 }
 
+/// A refresh token exchanged: the session's user and a new refresh token (shown once).
 #[derive(Debug)]
-pub enum Rotation {
-    Rotated {
-        user: UserId,
-        role: Role,
-        session: SessionId,
-        refresh_token: String,
-    },
-    Reused,
-    Expired,
-    Revoked,
-    Unknown,
+pub struct Rotated {
+    pub user: UserId,
+    pub role: Role,
+    pub session: SessionId,
+    pub refresh_token: String,
 }
 
-/// Exchanges a refresh token for a new one. Call inside a write transaction.
+/// Why a refresh token is not exchanged.
+#[derive(Debug, thiserror::Error)]
+pub enum RotationRefusal {
+    /// A used token outside the retry grace: the session is revoked.
+    #[error("refresh token reused")]
+    Reused,
+    #[error("refresh token expired")]
+    Expired,
+    #[error("session revoked")]
+    Revoked,
+    #[error("unknown refresh token")]
+    Unknown,
+    #[error(transparent)]
+    Database(#[from] diesel::result::Error),
+}
+
+/// Exchanges a refresh token for a new one. Call inside a write transaction; on
+/// `Reused` the revocation must commit, so the caller commits refusals too.
 pub fn rotate(
     conn: &mut DbConnection,
     presented: &str,
     now: NaiveDateTime,
     grace: Duration,
-) -> QueryResult<Rotation> {
+) -> QueryResult<Result<Rotated, RotationRefusal>> {
     let Some(token) = refresh_tokens::table
         .filter(refresh_tokens::token_hash.eq(hash_token(presented)))
         .select(RefreshToken::as_select())
         .first(conn)
         .optional()?
     else {
-        return Ok(Rotation::Unknown);
+        return Ok(Err(RotationRefusal::Unknown));
     };
-    let (user, role, revoked_at): (UserId, String, Option<NaiveDateTime>) = sessions::table
+    let (user, role, revoked_at): (UserId, Role, Option<NaiveDateTime>) = sessions::table
         .inner_join(users::table)
         .filter(sessions::id.eq(&token.session_id))
         .select((users::id, users::role, sessions::revoked_at))
         .first(conn)?;
     if revoked_at.is_some() {
-        return Ok(Rotation::Revoked);
+        return Ok(Err(RotationRefusal::Revoked));
     }
     if token.used_at.is_none() && token.expires_at <= now {
-        return Ok(Rotation::Expired);
+        return Ok(Err(RotationRefusal::Expired));
     }
     // The conditional update is the fence: of two concurrent uses exactly one wins.
     let won = token.used_at.is_none()
@@ -126,18 +138,18 @@ pub fn rotate(
             == 1;
     if !won && !retire_successor_for_retry(conn, &token.id, now, grace)? {
         revoke(conn, &token.session_id, "refresh_token_reused", now)?;
-        return Ok(Rotation::Reused);
+        return Ok(Err(RotationRefusal::Reused));
     }
     let (next_id, refresh_token) = mint(conn, &token.session_id, now)?;
     diesel::update(refresh_tokens::table.find(&token.id))
         .set(refresh_tokens::replaced_by.eq(next_id.as_str()))
         .execute(conn)?;
-    Ok(Rotation::Rotated {
+    Ok(Ok(Rotated {
         user,
-        role: Role::parse(&role).unwrap_or(Role::Worker),
+        role,
         session: token.session_id,
         refresh_token,
-    })
+    }))
 }
 
 /// A used token may be presented again only as a retry: within `grace` of its use and
@@ -203,7 +215,7 @@ pub enum SessionState {
 }
 
 pub fn state(conn: &mut DbConnection, session: &SessionId, user: &UserId) -> QueryResult<SessionState> {
-    let row: Option<(Option<NaiveDateTime>, String)> = sessions::table
+    let row: Option<(Option<NaiveDateTime>, Role)> = sessions::table
         .inner_join(users::table)
         .filter(sessions::id.eq(session))
         .filter(sessions::user_id.eq(user))
@@ -213,6 +225,6 @@ pub fn state(conn: &mut DbConnection, session: &SessionId, user: &UserId) -> Que
     Ok(match row {
         None => SessionState::Gone,
         Some((Some(_), _)) => SessionState::Revoked,
-        Some((None, role)) => SessionState::Active(Role::parse(&role).unwrap_or(Role::Worker)),
+        Some((None, role)) => SessionState::Active(role),
     })
 }

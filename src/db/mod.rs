@@ -11,7 +11,6 @@ use diesel::connection::{AnsiTransactionManager, TransactionManager};
 use diesel::prelude::*;
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
-use crate::error::ApiError;
 pub use pool::{connect, DbPool};
 
 #[derive(diesel::MultiConnection)]
@@ -108,19 +107,46 @@ where
     }
 }
 
-/// Runs blocking database work off the async workers with a pooled connection.
-pub async fn run<T, F>(pool: &DbPool, f: F) -> Result<T, ApiError>
+/// Why blocking database work could not run at all (no connection, or its thread died).
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error("database pool: {0}")]
+    Pool(#[from] diesel::r2d2::PoolError),
+    #[error("blocking task failed: {0}")]
+    Blocking(String),
+}
+
+/// Runs blocking database work off the async workers with a pooled connection. The
+/// caller's error type `E` also carries the pool's failures.
+pub async fn run<T, E, F>(pool: &DbPool, f: F) -> Result<T, E>
 where
-    F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
+    F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
     T: Send + 'static,
+    E: From<RunError> + Send + 'static,
 {
     let pool = pool.clone();
     actix_web::web::block(move || {
-        let mut conn = pool.get().map_err(ApiError::from_pool)?;
+        let mut conn = pool.get().map_err(RunError::from)?;
         f(&mut conn)
     })
     .await
-    .map_err(ApiError::internal)?
+    .map_err(|e| RunError::Blocking(e.to_string()))?
+}
+
+/// `run` with the work inside one write transaction (`write_tx`): the usual shape of a
+/// write operation.
+pub async fn transaction<T, E, F>(pool: &DbPool, f: F) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
+    T: Send + 'static,
+    E: From<RunError> + From<diesel::result::Error> + Send + 'static,
+{
+    run(pool, move |conn| write_tx(conn, f)).await
+}
+
+/// A round trip to the database (readiness).
+pub fn ping(conn: &mut DbConnection) -> QueryResult<()> {
+    diesel::sql_query("SELECT 1").execute(conn).map(|_| ())
 }
 
 /// True when the error is a unique-constraint violation (a lost race or a duplicate).

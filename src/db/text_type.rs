@@ -1,8 +1,10 @@
-//! Newtypes stored as TEXT (typed ids, phone numbers): diesel's `MultiBackend` needs the
-//! value serialisable by each inner backend as well as by itself.
+//! Values stored as TEXT: newtypes (typed ids, phone numbers) and closed sets (statuses,
+//! kinds, roles). diesel's `MultiBackend` needs each serialisable by every inner backend
+//! as well as by itself. Reading back re-validates: an unknown or malformed stored value
+//! is a deserialization error, never a default.
 
-/// Implements TEXT storage for `$name(String)`; `$parse: fn(&str) -> Option<$name>`
-/// re-validates what is read back.
+/// Implements TEXT storage for `$name`, written as `$name::as_str` gives it;
+/// `$parse: fn(&str) -> Option<$name>` re-validates what is read back.
 #[macro_export]
 macro_rules! text_sql_type {
     ($name:ident, $parse:path) => {
@@ -22,7 +24,7 @@ macro_rules! text_sql_type {
                 out: &mut diesel::serialize::Output<'b, '_, diesel::pg::Pg>,
             ) -> diesel::serialize::Result {
                 <str as diesel::serialize::ToSql<diesel::sql_types::Text, diesel::pg::Pg>>::to_sql(
-                    self.0.as_str(),
+                    self.as_str(),
                     out,
                 )
             }
@@ -34,7 +36,7 @@ macro_rules! text_sql_type {
                 out: &mut diesel::serialize::Output<'b, '_, diesel::sqlite::Sqlite>,
             ) -> diesel::serialize::Result {
                 <str as diesel::serialize::ToSql<diesel::sql_types::Text, diesel::sqlite::Sqlite>>::to_sql(
-                    self.0.as_str(),
+                    self.as_str(),
                     out,
                 )
             }
@@ -46,8 +48,46 @@ macro_rules! text_sql_type {
             ) -> diesel::deserialize::Result<Self> {
                 let raw: String = bytes.from_sql::<String, diesel::sql_types::Text>()?;
                 $parse(&raw)
-                    .ok_or_else(|| concat!("malformed ", stringify!($name), " in the database").into())
+                    .ok_or_else(|| format!("unknown {} {raw:?} in the database", stringify!($name)).into())
             }
         }
+    };
+}
+
+/// A closed set of values stored as TEXT and sent in JSON as the same text:
+/// `text_enum!(/// docs
+/// pub enum VoucherStatus { Issued => "issued", Redeemed => "redeemed" })`.
+/// Gives `as_str`, `parse` (`None` for anything else), `ALL`, `Display`, serde and diesel.
+#[macro_export]
+macro_rules! text_enum {
+    ($(#[$meta:meta])* $vis:vis enum $name:ident { $($(#[$vmeta:meta])* $variant:ident => $text:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(
+            Debug, Clone, Copy, PartialEq, Eq, Hash,
+            serde::Serialize, serde::Deserialize, diesel::AsExpression, diesel::FromSqlRow,
+        )]
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        $vis enum $name { $($(#[$vmeta])* #[serde(rename = $text)] $variant),+ }
+
+        impl $name {
+            /// Every value, in declaration order.
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+
+            pub fn parse(raw: &str) -> Option<Self> {
+                match raw { $($text => Some($name::$variant),)+ _ => None }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        $crate::text_sql_type!($name, $name::parse);
     };
 }

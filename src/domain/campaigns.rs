@@ -3,7 +3,6 @@
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use serde::Serialize;
 
 use crate::db::schema::{campaign_stations, campaign_stock_shards as shards, campaigns, unions};
 use crate::db::DbConnection;
@@ -14,34 +13,15 @@ use crate::domain::rules::Rule;
 /// concurrent claimants queue on N/16 row locks at worst instead of all on one.
 pub const MAX_SHARDS: i64 = 16;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Status {
-    Draft,
-    Published,
-    Paused,
-    Closed,
-}
-
-impl Status {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Draft => "draft",
-            Self::Published => "published",
-            Self::Paused => "paused",
-            Self::Closed => "closed",
-        }
+crate::text_enum!(
+    /// `campaigns.status`: draft → published ⇄ paused → closed (any but closed → closed).
+    pub enum CampaignStatus {
+        Draft => "draft",
+        Published => "published",
+        Paused => "paused",
+        Closed => "closed",
     }
-
-    pub fn parse(raw: &str) -> Self {
-        match raw {
-            "published" => Self::Published,
-            "paused" => Self::Paused,
-            "closed" => Self::Closed,
-            _ => Self::Draft,
-        }
-    }
-}
+);
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = campaigns)]
@@ -57,17 +37,13 @@ pub struct Campaign {
     pub claim_ends_at: NaiveDateTime,
     pub redeem_until: NaiveDateTime,
     pub rules: String,
-    pub status: String,
+    pub status: CampaignStatus,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
     pub published_at: Option<NaiveDateTime>,
 }
 
 impl Campaign {
-    pub fn status(&self) -> Status {
-        Status::parse(&self.status)
-    }
-
     /// The stored rules (validated when written). Unreadable rules are an error, never
     /// "no rules": a campaign must not open to everyone because its rules got corrupted.
     pub fn rules(&self) -> QueryResult<Vec<Rule>> {
@@ -104,7 +80,7 @@ pub fn create(
             campaigns::id.eq(&id),
             campaigns::union_id.eq(union),
             fields,
-            campaigns::status.eq(Status::Draft.as_str()),
+            campaigns::status.eq(CampaignStatus::Draft),
             campaigns::created_by.eq(by),
             campaigns::created_at.eq(now),
             campaigns::updated_at.eq(now),
@@ -123,7 +99,7 @@ pub fn begin_edit(conn: &mut DbConnection, seen: &Campaign, now: NaiveDateTime) 
         campaigns::table
             .find(&seen.id)
             .filter(campaigns::updated_at.eq(seen.updated_at))
-            .filter(campaigns::status.eq(&seen.status)),
+            .filter(campaigns::status.eq(seen.status)),
     )
     .set(campaigns::updated_at.eq(now.max(seen.updated_at + chrono::Duration::microseconds(1))))
     .execute(conn)?;
@@ -145,6 +121,31 @@ pub fn update_draft(
     reset_stock(conn, id, fields.total_stock)
 }
 
+/// Applies an edit a published (or paused) campaign allows: grown stock goes to the
+/// shards, the fields are rewritten, and vouchers already issued follow a later redeem
+/// deadline. The caller has checked the edit (`app::campaigns::edit`).
+pub fn update_published(
+    conn: &mut DbConnection,
+    current: &Campaign,
+    fields: &CampaignFields,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    use crate::db::schema::vouchers;
+    use crate::domain::vouchers::VoucherStatus;
+    add_stock(conn, &current.id, fields.total_stock - current.total_stock)?;
+    diesel::update(campaigns::table.find(&current.id))
+        .set((fields, campaigns::updated_at.eq(now)))
+        .execute(conn)?;
+    diesel::update(
+        vouchers::table
+            .filter(vouchers::campaign_id.eq(&current.id))
+            .filter(vouchers::status.eq(VoucherStatus::Issued)),
+    )
+    .set(vouchers::expires_at.eq(fields.redeem_until))
+    .execute(conn)?;
+    Ok(())
+}
+
 fn set_stations(conn: &mut DbConnection, id: &CampaignId, stations: &[StationId]) -> QueryResult<()> {
     diesel::delete(campaign_stations::table.filter(campaign_stations::campaign_id.eq(id))).execute(conn)?;
     for station in stations {
@@ -164,10 +165,12 @@ fn reset_stock(conn: &mut DbConnection, id: &CampaignId, total: i64) -> QueryRes
     let count = total.clamp(1, MAX_SHARDS);
     for shard in 0..count {
         let share = total / count + i64::from(shard < total % count);
+        let shard =
+            i32::try_from(shard).map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))?;
         diesel::insert_into(shards::table)
             .values((
                 shards::campaign_id.eq(id),
-                shards::shard.eq(shard as i32),
+                shards::shard.eq(shard),
                 shards::remaining.eq(share),
             ))
             .execute(conn)?;
@@ -177,15 +180,16 @@ fn reset_stock(conn: &mut DbConnection, id: &CampaignId, total: i64) -> QueryRes
 
 /// Adds `delta` units to a published campaign's shards (the caller records the new
 /// `total_stock` in the same transaction).
-pub fn add_stock(conn: &mut DbConnection, id: &CampaignId, delta: i64) -> QueryResult<()> {
+fn add_stock(conn: &mut DbConnection, id: &CampaignId, delta: i64) -> QueryResult<()> {
     let shard_ids: Vec<i32> = shards::table
         .filter(shards::campaign_id.eq(id))
         .select(shards::shard)
         .order(shards::shard.asc())
         .load(conn)?;
-    let count = shard_ids.len().max(1) as i64;
-    for (i, shard) in shard_ids.iter().enumerate() {
-        let share = delta / count + i64::from((i as i64) < delta % count);
+    // At most MAX_SHARDS rows, so the counts fit.
+    let count = i64::try_from(shard_ids.len().max(1)).unwrap_or(MAX_SHARDS);
+    for (i, shard) in (0_i64..).zip(shard_ids.iter()) {
+        let share = delta / count + i64::from(i < delta % count);
         if share > 0 {
             diesel::update(shards::table.find((id, shard)))
                 .set(shards::remaining.eq(shards::remaining + share))
@@ -238,15 +242,14 @@ pub fn remaining(conn: &mut DbConnection, id: &CampaignId) -> QueryResult<i64> {
 pub fn transition(
     conn: &mut DbConnection,
     id: &CampaignId,
-    from: &[Status],
-    to: Status,
+    from: &[CampaignStatus],
+    to: CampaignStatus,
     now: NaiveDateTime,
 ) -> QueryResult<bool> {
-    let from: Vec<&str> = from.iter().map(|s| s.as_str()).collect();
     let changed = diesel::update(campaigns::table.find(id).filter(campaigns::status.eq_any(from)))
-        .set((campaigns::status.eq(to.as_str()), campaigns::updated_at.eq(now)))
+        .set((campaigns::status.eq(to), campaigns::updated_at.eq(now)))
         .execute(conn)?;
-    if changed == 1 && to == Status::Published {
+    if changed == 1 && to == CampaignStatus::Published {
         diesel::update(
             campaigns::table
                 .find(id)
@@ -274,7 +277,7 @@ pub fn list(
         .limit(limit)
         .into_boxed();
     if only_published {
-        query = query.filter(campaigns::status.eq(Status::Published.as_str()));
+        query = query.filter(campaigns::status.eq(CampaignStatus::Published));
     }
     if let Some(path) = union_path {
         query = query.filter(unions::path.like(format!("{path}%")));

@@ -5,7 +5,7 @@ use diesel::prelude::*;
 
 use crate::db::schema::{memberships, unions, users, vouchers};
 use crate::db::DbConnection;
-use crate::domain::campaigns::{self, Campaign, Status};
+use crate::domain::campaigns::{self, Campaign, CampaignStatus};
 use crate::domain::ids::{UserId, VoucherId};
 use crate::domain::profile::Occupation;
 use crate::domain::rules::{self, MemberFacts, NamedUnion, Reason, WorkerFacts};
@@ -24,13 +24,13 @@ pub const PROFILE: (
 );
 
 /// A row of `PROFILE`.
-pub type ProfileRow = (Option<String>, bool, Option<String>, bool);
+pub type ProfileRow = (Option<Occupation>, bool, Option<String>, bool);
 
 /// What the rules see of a worker with this profile and membership.
 pub fn facts(profile: ProfileRow, membership: Option<MemberFacts>) -> WorkerFacts {
     let (occupation, occupation_verified, region_code, hardship_archived) = profile;
     WorkerFacts {
-        occupation: occupation.as_deref().and_then(Occupation::parse),
+        occupation,
         occupation_verified,
         region_code,
         hardship_archived,
@@ -77,30 +77,49 @@ pub fn held(conn: &mut DbConnection, campaign: &Campaign, user: &UserId) -> Quer
         .load(conn)
 }
 
-/// Whether claims are open right now; the reason when not.
-pub fn window_reason(campaign: &Campaign, now: NaiveDateTime) -> Option<Reason> {
-    match campaign.status() {
-        Status::Draft => Some(Reason::new("CAMPAIGN_NOT_OPEN", "活动尚未发布")),
-        Status::Paused => Some(Reason::new("CAMPAIGN_NOT_OPEN", "活动暂停中，请稍后再来")),
-        Status::Closed => Some(Reason::new("CAMPAIGN_ENDED", "活动已结束")),
-        Status::Published if now < campaign.claim_starts_at => Some(Reason::new(
+/// Why claims are closed right now: not open yet (a draft, paused, or before the
+/// window) or over for good (closed, or past the window). A claim answers
+/// `CAMPAIGN_NOT_OPEN` or `CAMPAIGN_ENDED` accordingly.
+#[derive(Debug, Clone)]
+pub enum Closed {
+    NotOpen(Reason),
+    Ended(Reason),
+}
+
+impl Closed {
+    pub fn reason(&self) -> &Reason {
+        match self {
+            Self::NotOpen(r) | Self::Ended(r) => r,
+        }
+    }
+}
+
+/// Whether claims are open right now; why not when they are not.
+pub fn window(campaign: &Campaign, now: NaiveDateTime) -> Option<Closed> {
+    let ended = || Closed::Ended(Reason::new("CAMPAIGN_ENDED", "活动已结束"));
+    match campaign.status {
+        CampaignStatus::Draft => Some(Closed::NotOpen(Reason::new("CAMPAIGN_NOT_OPEN", "活动尚未发布"))),
+        CampaignStatus::Paused => Some(Closed::NotOpen(Reason::new(
+            "CAMPAIGN_NOT_OPEN",
+            "活动暂停中，请稍后再来",
+        ))),
+        CampaignStatus::Closed => Some(ended()),
+        CampaignStatus::Published if now < campaign.claim_starts_at => Some(Closed::NotOpen(Reason::new(
             "CAMPAIGN_NOT_OPEN",
             format!(
                 "活动尚未开始，{} 起可领取",
                 crate::domain::utc(campaign.claim_starts_at).format("%Y-%m-%d %H:%M UTC")
             ),
-        )),
-        Status::Published if now >= campaign.claim_ends_at => {
-            Some(Reason::new("CAMPAIGN_ENDED", "活动已结束"))
-        }
-        Status::Published => None,
+        ))),
+        CampaignStatus::Published if now >= campaign.claim_ends_at => Some(ended()),
+        CampaignStatus::Published => None,
     }
 }
 
 /// Everything that stands between a worker and a voucher.
 #[derive(Debug)]
 pub struct Assessment {
-    pub window: Option<Reason>,
+    pub window: Option<Closed>,
     pub rules: Vec<Reason>,
     pub held: Vec<VoucherId>,
     pub sold_out: bool,
@@ -110,7 +129,7 @@ pub struct Assessment {
 impl Assessment {
     /// Every reason, campaign state included, for the eligibility answer.
     pub fn reasons(&self) -> Vec<Reason> {
-        let mut all: Vec<Reason> = self.window.iter().cloned().collect();
+        let mut all: Vec<Reason> = self.window.iter().map(|w| w.reason().clone()).collect();
         all.extend(self.rules.iter().cloned());
         if self.sold_out {
             all.push(Reason::new("SOLD_OUT", "礼包已领完"));
@@ -133,10 +152,55 @@ pub fn assess(
     let named = named_unions(conn, &rules)?;
     let held = held(conn, campaign, user)?;
     Ok(Assessment {
-        window: window_reason(campaign, now),
+        window: window(campaign, now),
         rules: rules::unmet(&rules, &facts, &named),
-        limit_reached: held.len() >= campaign.per_worker_limit.max(1) as usize,
+        limit_reached: held.len() >= usize::try_from(campaign.per_worker_limit).unwrap_or(1).max(1),
         held,
         sold_out: campaigns::remaining(conn, &campaign.id)? == 0,
     })
+}
+
+/// What a dry run of a campaign's rules found among the current members of a subtree.
+#[derive(Debug, serde::Serialize)]
+pub struct DryRun {
+    pub members_considered: usize,
+    pub admitted: u64,
+    /// How many members each unmet condition keeps out, by reason code.
+    pub unmet: std::collections::BTreeMap<&'static str, u64>,
+}
+
+/// Evaluates the campaign's rules for every current member of unions under
+/// `union_path` ("/" for all). Reads only.
+pub fn dry_run(conn: &mut DbConnection, campaign: &Campaign, union_path: &str) -> QueryResult<DryRun> {
+    let rules = campaign.rules()?;
+    let named = named_unions(conn, &rules)?;
+    let members: Vec<(ProfileRow, (String, NaiveDateTime))> = users::table
+        .inner_join(
+            memberships::table.on(memberships::user_id
+                .eq(users::id)
+                .and(memberships::ended_at.is_null())),
+        )
+        .inner_join(unions::table.on(unions::id.eq(memberships::union_id)))
+        .filter(unions::path.like(format!("{union_path}%")))
+        .select((PROFILE, (unions::path, memberships::since)))
+        .load(conn)?;
+    let mut result = DryRun {
+        members_considered: members.len(),
+        admitted: 0,
+        unmet: Default::default(),
+    };
+    for (profile, (union_path, since)) in members {
+        let unmet = rules::unmet(
+            &rules,
+            &facts(profile, Some(MemberFacts { union_path, since })),
+            &named,
+        );
+        if unmet.is_empty() {
+            result.admitted += 1;
+        }
+        for reason in unmet {
+            *result.unmet.entry(reason.code).or_default() += 1;
+        }
+    }
+    Ok(result)
 }

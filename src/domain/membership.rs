@@ -5,10 +5,12 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use crate::db::schema::{membership_applications as apps, memberships};
+use crate::db::schema::{membership_applications as apps, memberships, users};
 use crate::db::{is_unique_violation, DbConnection};
 use crate::domain::ids::{ApplicationId, MembershipId, StationId, UnionId, UserId};
 use crate::domain::org;
+use crate::domain::phone::Phone;
+use crate::domain::profile::Occupation;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = memberships)]
@@ -24,11 +26,11 @@ pub struct Membership {
 #[diesel(table_name = apps)]
 pub struct Application {
     pub id: ApplicationId,
-    pub kind: String,
+    pub kind: ApplicationKind,
     pub user_id: UserId,
     pub union_id: UnionId,
     pub from_membership_id: Option<MembershipId>,
-    pub status: String,
+    pub status: ApplicationStatus,
     pub submitted_by: UserId,
     pub station_id: Option<StationId>,
     pub reason: Option<String>,
@@ -38,20 +40,22 @@ pub struct Application {
     pub created_at: NaiveDateTime,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    Join,
-    Transfer,
-}
-
-impl Kind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Join => "join",
-            Self::Transfer => "transfer",
-        }
+crate::text_enum!(
+    /// `membership_applications.kind`: joining a union, or moving one's membership.
+    pub enum ApplicationKind {
+        Join => "join",
+        Transfer => "transfer",
     }
-}
+);
+
+crate::text_enum!(
+    /// `membership_applications.status`: decided once, `pending → approved | rejected`.
+    pub enum ApplicationStatus {
+        Pending => "pending",
+        Approved => "approved",
+        Rejected => "rejected",
+    }
+);
 
 #[derive(Debug, thiserror::Error)]
 pub enum MembershipError {
@@ -79,7 +83,7 @@ pub fn active(conn: &mut DbConnection, user: &UserId) -> QueryResult<Option<Memb
 pub fn pending(conn: &mut DbConnection, user: &UserId) -> QueryResult<Option<Application>> {
     apps::table
         .filter(apps::user_id.eq(user))
-        .filter(apps::status.eq("pending"))
+        .filter(apps::status.eq(ApplicationStatus::Pending))
         .select(Application::as_select())
         .first(conn)
         .optional()
@@ -94,7 +98,7 @@ pub fn find(conn: &mut DbConnection, id: &ApplicationId) -> QueryResult<Option<A
 }
 
 pub struct Submission<'a> {
-    pub kind: Kind,
+    pub kind: ApplicationKind,
     pub user: &'a UserId,
     pub union: &'a UnionId,
     pub submitted_by: &'a UserId,
@@ -110,21 +114,23 @@ pub fn submit(
 ) -> Result<Application, MembershipError> {
     let current = active(conn, s.user)?;
     let from = match (s.kind, current) {
-        (Kind::Join, Some(_)) => return Err(MembershipError::AlreadyMember),
-        (Kind::Join, None) => None,
-        (Kind::Transfer, None) => return Err(MembershipError::NotAMember),
-        (Kind::Transfer, Some(m)) if &m.union_id == s.union => return Err(MembershipError::AlreadyMember),
-        (Kind::Transfer, Some(m)) => Some(m.id),
+        (ApplicationKind::Join, Some(_)) => return Err(MembershipError::AlreadyMember),
+        (ApplicationKind::Join, None) => None,
+        (ApplicationKind::Transfer, None) => return Err(MembershipError::NotAMember),
+        (ApplicationKind::Transfer, Some(m)) if &m.union_id == s.union => {
+            return Err(MembershipError::AlreadyMember)
+        }
+        (ApplicationKind::Transfer, Some(m)) => Some(m.id),
     };
     let id = ApplicationId::generate();
     let inserted = diesel::insert_into(apps::table)
         .values((
             apps::id.eq(&id),
-            apps::kind.eq(s.kind.as_str()),
+            apps::kind.eq(s.kind),
             apps::user_id.eq(s.user),
             apps::union_id.eq(s.union),
             apps::from_membership_id.eq(from.as_ref()),
-            apps::status.eq("pending"),
+            apps::status.eq(ApplicationStatus::Pending),
             apps::submitted_by.eq(s.submitted_by),
             apps::station_id.eq(s.station),
             apps::created_at.eq(now),
@@ -141,19 +147,23 @@ pub fn submit(
 fn decide(
     conn: &mut DbConnection,
     id: &ApplicationId,
-    status: &str,
+    status: ApplicationStatus,
     by: &UserId,
     reason: Option<&str>,
     now: NaiveDateTime,
 ) -> Result<(), MembershipError> {
-    let changed = diesel::update(apps::table.find(id).filter(apps::status.eq("pending")))
-        .set((
-            apps::status.eq(status),
-            apps::decided_by.eq(by),
-            apps::decided_at.eq(now),
-            apps::reason.eq(reason),
-        ))
-        .execute(conn)?;
+    let changed = diesel::update(
+        apps::table
+            .find(id)
+            .filter(apps::status.eq(ApplicationStatus::Pending)),
+    )
+    .set((
+        apps::status.eq(status),
+        apps::decided_by.eq(by),
+        apps::decided_at.eq(now),
+        apps::reason.eq(reason),
+    ))
+    .execute(conn)?;
     if changed == 1 {
         Ok(())
     } else {
@@ -170,7 +180,7 @@ pub fn approve(
     by: &UserId,
     now: NaiveDateTime,
 ) -> Result<Membership, MembershipError> {
-    decide(conn, &application.id, "approved", by, None, now)?;
+    decide(conn, &application.id, ApplicationStatus::Approved, by, None, now)?;
     let mut since = now;
     if let Some(from) = &application.from_membership_id {
         let old: Membership = memberships::table
@@ -226,7 +236,14 @@ pub fn reject(
     reason: &str,
     now: NaiveDateTime,
 ) -> Result<(), MembershipError> {
-    decide(conn, application, "rejected", by, Some(reason), now)
+    decide(
+        conn,
+        application,
+        ApplicationStatus::Rejected,
+        by,
+        Some(reason),
+        now,
+    )
 }
 
 pub fn find_membership(conn: &mut DbConnection, id: &MembershipId) -> QueryResult<Option<Membership>> {
@@ -254,4 +271,60 @@ pub fn of_user(
         query = query.filter(apps::id.lt(before));
     }
     query.load(conn)
+}
+
+/// Who applied: name, phone and occupation (views mask the first two for staff).
+pub fn applicant(
+    conn: &mut DbConnection,
+    app: &Application,
+) -> QueryResult<(String, Phone, Option<Occupation>)> {
+    users::table
+        .find(&app.user_id)
+        .select((users::name, users::phone, users::occupation))
+        .first(conn)
+}
+
+/// Applications of one kind to unions under `union_path` (all with `None`), by id.
+pub fn list_for_unions(
+    conn: &mut DbConnection,
+    union_path: Option<&str>,
+    kind: ApplicationKind,
+    status: Option<ApplicationStatus>,
+    after: Option<&ApplicationId>,
+    limit: i64,
+) -> QueryResult<Vec<Application>> {
+    use crate::db::schema::unions;
+    let mut q = apps::table
+        .inner_join(unions::table)
+        .filter(apps::kind.eq(kind))
+        .select(Application::as_select())
+        .order(apps::id.asc())
+        .limit(limit)
+        .into_boxed();
+    if let Some(prefix) = union_path {
+        q = q.filter(unions::path.like(format!("{prefix}%")));
+    }
+    if let Some(status) = status {
+        q = q.filter(apps::status.eq(status));
+    }
+    if let Some(after) = after {
+        q = q.filter(apps::id.gt(after));
+    }
+    q.load(conn)
+}
+
+/// The application of `kind` with the path of the union it targets (for scope checks).
+pub fn find_with_union_path(
+    conn: &mut DbConnection,
+    id: &ApplicationId,
+    kind: ApplicationKind,
+) -> QueryResult<Option<(Application, String)>> {
+    use crate::db::schema::unions;
+    apps::table
+        .inner_join(unions::table)
+        .filter(apps::id.eq(id))
+        .filter(apps::kind.eq(kind))
+        .select((Application::as_select(), unions::path))
+        .first(conn)
+        .optional()
 }

@@ -14,6 +14,7 @@ pub mod users;
 pub mod voucher_code;
 pub mod voucher_stats;
 pub mod vouchers;
+pub mod workers;
 
 use chrono::{DateTime, NaiveDateTime, SubsecRound, Utc};
 

@@ -2,38 +2,28 @@
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use crate::db::schema::{staff_stations, stations, unions};
 use crate::db::DbConnection;
 use crate::domain::ids::{StationId, UnionId, UserId};
-use crate::domain::utc;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum UnionKind {
-    National,
-    Province,
-    City,
-    District,
-    Grassroots,
-}
+crate::text_enum!(
+    /// `unions.kind`: the level of a union in the tree.
+    pub enum UnionKind {
+        National => "national",
+        Province => "province",
+        City => "city",
+        District => "district",
+        Grassroots => "grassroots",
+    }
+);
 
 impl UnionKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::National => "national",
-            Self::Province => "province",
-            Self::City => "city",
-            Self::District => "district",
-            Self::Grassroots => "grassroots",
-        }
-    }
-
     /// What a new union is when its creator does not say: below a district it is
     /// grassroots, otherwise the region code tells (`330000` province, `331000` city).
     pub fn infer(region_code: &str, parent: Option<&Union>) -> Self {
-        if parent.is_some_and(|p| matches!(p.kind.as_str(), "district" | "grassroots")) {
+        if parent.is_some_and(|p| matches!(p.kind, Self::District | Self::Grassroots)) {
             return Self::Grassroots;
         }
         match region_code {
@@ -61,35 +51,10 @@ pub struct Union {
     pub parent_id: Option<UnionId>,
     pub path: String,
     pub name: String,
-    pub kind: String,
+    pub kind: UnionKind,
     pub region_code: String,
     pub onsite_auto_approve: bool,
     pub created_at: NaiveDateTime,
-}
-
-#[derive(Debug, Serialize)]
-pub struct UnionView {
-    pub id: UnionId,
-    pub parent_id: Option<UnionId>,
-    pub name: String,
-    pub kind: String,
-    pub region_code: String,
-    pub onsite_auto_approve: bool,
-    pub created_at: chrono::DateTime<chrono::Utc>,
-}
-
-impl From<Union> for UnionView {
-    fn from(u: Union) -> Self {
-        Self {
-            id: u.id,
-            parent_id: u.parent_id,
-            name: u.name,
-            kind: u.kind,
-            region_code: u.region_code,
-            onsite_auto_approve: u.onsite_auto_approve,
-            created_at: utc(u.created_at),
-        }
-    }
 }
 
 pub struct NewUnion<'a> {
@@ -110,7 +75,7 @@ pub fn create_union(conn: &mut DbConnection, new: NewUnion<'_>, now: NaiveDateTi
             unions::parent_id.eq(new.parent.map(|p| &p.id)),
             unions::path.eq(&path),
             unions::name.eq(&new.name),
-            unions::kind.eq(new.kind.as_str()),
+            unions::kind.eq(new.kind),
             unions::region_code.eq(&new.region_code),
             unions::onsite_auto_approve.eq(new.onsite_auto_approve),
             unions::created_at.eq(now),
@@ -258,8 +223,16 @@ pub fn bind_stations(conn: &mut DbConnection, user: &UserId, stations: &[Station
     Ok(())
 }
 
-/// Great-circle distance in metres.
-pub fn distance_m(lat1: f64, lng1: f64, lat2: f64, lng2: f64) -> f64 {
+/// Great-circle distance in whole metres.
+pub fn distance_m(lat1: f64, lng1: f64, lat2: f64, lng2: f64) -> u64 {
+    let metres = great_circle_m(lat1, lng1, lat2, lng2).round();
+    // Between 0 and half the Earth's circumference (about 2e7), so exact in a u64.
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    let whole = metres.clamp(0.0, 4.0e7) as u64;
+    whole
+}
+
+fn great_circle_m(lat1: f64, lng1: f64, lat2: f64, lng2: f64) -> f64 {
     const EARTH_RADIUS_M: f64 = 6_371_000.0;
     let (p1, p2) = (lat1.to_radians(), lat2.to_radians());
     let dp = (lat2 - lat1).to_radians();
@@ -283,6 +256,6 @@ mod tests {
     fn distance_between_two_taizhou_points() {
         // 路桥 to 椒江: roughly 11 km.
         let d = distance_m(28.58, 121.37, 28.66, 121.44);
-        assert!((9_000.0..13_000.0).contains(&d), "{d}");
+        assert!((9_000..13_000).contains(&d), "{d}");
     }
 }

@@ -2,32 +2,19 @@
 
 use serde::{Deserialize, Serialize};
 
-macro_rules! text_enum {
-    ($(#[$meta:meta])* $name:ident { $($variant:ident => $text:literal),* $(,)? }) => {
-        $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-        #[serde(rename_all = "snake_case")]
-        pub enum $name { $($variant),* }
-
-        impl $name {
-            pub fn as_str(self) -> &'static str {
-                match self { $($name::$variant => $text),* }
-            }
-            pub fn parse(raw: &str) -> Option<Self> {
-                match raw { $($text => Some($name::$variant),)* _ => None }
-            }
-        }
-    };
-}
-
-text_enum!(
-    /// Who a principal is; every route checks it.
-    Role { Worker => "worker", Counter => "counter", UnionAdmin => "union_admin", PlatformAdmin => "platform_admin" }
+crate::text_enum!(
+    /// Who a principal is; every route checks it. Stored in `users.role`.
+    pub enum Role {
+        Worker => "worker",
+        Counter => "counter",
+        UnionAdmin => "union_admin",
+        PlatformAdmin => "platform_admin",
+    }
 );
 
-text_enum!(
-    /// The brief's occupation codes.
-    Occupation {
+crate::text_enum!(
+    /// The brief's occupation codes. Stored in `users.occupation`.
+    pub enum Occupation {
         Courier => "courier",
         FoodDelivery => "food_delivery",
         RideHailing => "ride_hailing",

@@ -1,4 +1,10 @@
 //! Redemption (核销): `issued` → `redeemed` exactly once, and its reversal (冲正).
+//!
+//! `redemptions` is the one record of a redemption (when, where, which counter and
+//! terminal, and its reversal). The voucher row keeps only its status, the fence that
+//! only one transaction can move; both change together, here and nowhere else.
+
+use std::collections::HashMap;
 
 use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
@@ -6,7 +12,7 @@ use diesel::prelude::*;
 use crate::db::schema::{redemptions, vouchers};
 use crate::db::{is_unique_violation, DbConnection};
 use crate::domain::ids::{CampaignId, RedemptionId, StationId, UserId, VoucherId};
-use crate::domain::vouchers::{self as voucher_queries, Voucher};
+use crate::domain::vouchers::{self as voucher_queries, Voucher, VoucherState, VoucherStatus};
 
 /// How long after a redemption an admin may reverse it.
 pub const REVERSAL_WINDOW_HOURS: i64 = 24;
@@ -26,13 +32,17 @@ pub struct Redemption {
     pub reversal_reason: Option<String>,
 }
 
+/// When and where a voucher's live (unreversed) redemption happened.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Redeemed {
+    pub at: NaiveDateTime,
+    pub station: StationId,
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum RedeemError {
     #[error("already redeemed")]
-    AlreadyRedeemed {
-        at: NaiveDateTime,
-        station: Option<StationId>,
-    },
+    AlreadyRedeemed(Option<Redeemed>),
     #[error("expired")]
     Expired,
     #[error("cancelled")]
@@ -43,17 +53,15 @@ pub enum RedeemError {
     Database(#[from] diesel::result::Error),
 }
 
-/// Why a voucher cannot be redeemed now, if it cannot.
-pub fn refusal(v: &Voucher, now: NaiveDateTime) -> Option<RedeemError> {
-    match v.status_at(now) {
-        "issued" => None,
-        "redeemed" => Some(RedeemError::AlreadyRedeemed {
-            at: v.redeemed_at.unwrap_or(v.issued_at),
-            station: v.redeemed_station_id.clone(),
-        }),
-        "expired" => Some(RedeemError::Expired),
-        "cancelled" => Some(RedeemError::Cancelled),
-        _ => Some(RedeemError::Revoked),
+/// Why a voucher in this state cannot be redeemed, if it cannot; `live` is its live
+/// redemption (see `live_of`).
+pub fn refusal(v: &Voucher, live: Option<Redeemed>, now: NaiveDateTime) -> Option<RedeemError> {
+    match v.state_at(now) {
+        VoucherState::Issued => None,
+        VoucherState::Redeemed => Some(RedeemError::AlreadyRedeemed(live)),
+        VoucherState::Expired => Some(RedeemError::Expired),
+        VoucherState::Cancelled => Some(RedeemError::Cancelled),
+        VoucherState::Revoked => Some(RedeemError::Revoked),
     }
 }
 
@@ -65,24 +73,21 @@ pub struct Redeem<'a> {
 }
 
 /// The fence: a conditional update that only one transaction can win, whatever the
-/// locks did, then the record. Call inside a write transaction.
+/// locks did, then the record (a partial unique index allows one live redemption per
+/// voucher: a second fence). Call inside a write transaction.
 pub fn redeem(conn: &mut DbConnection, r: Redeem<'_>, now: NaiveDateTime) -> Result<Redemption, RedeemError> {
     let won = diesel::update(
         vouchers::table
             .find(&r.voucher.id)
-            .filter(vouchers::status.eq("issued"))
+            .filter(vouchers::status.eq(VoucherStatus::Issued))
             .filter(vouchers::expires_at.gt(now)),
     )
-    .set((
-        vouchers::status.eq("redeemed"),
-        vouchers::redeemed_at.eq(now),
-        vouchers::redeemed_station_id.eq(r.station),
-        vouchers::redeemed_by.eq(r.counter),
-    ))
+    .set(vouchers::status.eq(VoucherStatus::Redeemed))
     .execute(conn)?;
     if won != 1 {
         let current = voucher_queries::find(conn, &r.voucher.id)?.ok_or(diesel::result::Error::NotFound)?;
-        return Err(refusal(&current, now).unwrap_or(RedeemError::Expired));
+        let live = live_of(conn, &current.id)?;
+        return Err(refusal(&current, live, now).unwrap_or(RedeemError::Expired));
     }
     let id = RedemptionId::generate();
     let inserted = diesel::insert_into(redemptions::table)
@@ -98,10 +103,10 @@ pub fn redeem(conn: &mut DbConnection, r: Redeem<'_>, now: NaiveDateTime) -> Res
         .execute(conn);
     match inserted {
         Err(e) if is_unique_violation(&e) => {
-            return Err(RedeemError::AlreadyRedeemed {
+            return Err(RedeemError::AlreadyRedeemed(Some(Redeemed {
                 at: now,
-                station: Some(r.station.clone()),
-            })
+                station: r.station.clone(),
+            })))
         }
         other => other?,
     };
@@ -114,6 +119,31 @@ pub fn find(conn: &mut DbConnection, id: &RedemptionId) -> QueryResult<Option<Re
         .select(Redemption::as_select())
         .first(conn)
         .optional()
+}
+
+/// The live redemption of one voucher, if it has one.
+pub fn live_of(conn: &mut DbConnection, voucher: &VoucherId) -> QueryResult<Option<Redeemed>> {
+    Ok(live_for(conn, std::slice::from_ref(voucher))?.remove(voucher))
+}
+
+/// The live redemptions of these vouchers, in one query (wallets and admin lists).
+pub fn live_for(conn: &mut DbConnection, ids: &[VoucherId]) -> QueryResult<HashMap<VoucherId, Redeemed>> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let rows: Vec<(VoucherId, NaiveDateTime, StationId)> = redemptions::table
+        .filter(redemptions::voucher_id.eq_any(ids))
+        .filter(redemptions::reversed_at.is_null())
+        .select((
+            redemptions::voucher_id,
+            redemptions::redeemed_at,
+            redemptions::station_id,
+        ))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(voucher, at, station)| (voucher, Redeemed { at, station }))
+        .collect())
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -158,14 +188,9 @@ pub fn reverse(
     diesel::update(
         vouchers::table
             .find(&r.voucher_id)
-            .filter(vouchers::status.eq("redeemed")),
+            .filter(vouchers::status.eq(VoucherStatus::Redeemed)),
     )
-    .set((
-        vouchers::status.eq("issued"),
-        vouchers::redeemed_at.eq(None::<NaiveDateTime>),
-        vouchers::redeemed_station_id.eq(None::<String>),
-        vouchers::redeemed_by.eq(None::<String>),
-    ))
+    .set(vouchers::status.eq(VoucherStatus::Issued))
     .execute(conn)?;
     Ok(())
 }
@@ -187,4 +212,15 @@ pub fn of_campaign(
         query = query.filter(redemptions::id.lt(before));
     }
     query.load(conn)
+}
+
+/// Live redemptions per station, for the stats view.
+pub fn live_by_station(conn: &mut DbConnection, campaign: &CampaignId) -> QueryResult<Vec<(StationId, i64)>> {
+    redemptions::table
+        .filter(redemptions::campaign_id.eq(campaign))
+        .filter(redemptions::reversed_at.is_null())
+        .group_by(redemptions::station_id)
+        .select((redemptions::station_id, diesel::dsl::count_star()))
+        .order(redemptions::station_id.asc())
+        .load(conn)
 }

@@ -2,14 +2,12 @@
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use serde::Serialize;
 
 use crate::db::schema::users;
 use crate::db::{is_unique_violation, DbConnection};
 use crate::domain::ids::{UnionId, UserId};
 use crate::domain::phone::Phone;
-use crate::domain::profile::Role;
-use crate::domain::utc;
+use crate::domain::profile::{Occupation, Role};
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = users)]
@@ -18,21 +16,14 @@ pub struct User {
     pub phone: Phone,
     pub password_hash: String,
     pub name: String,
-    pub role: String,
-    pub occupation: Option<String>,
+    pub role: Role,
+    pub occupation: Option<Occupation>,
     pub region_code: Option<String>,
     pub employer: Option<String>,
     pub occupation_verified: bool,
     pub hardship_archived: bool,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
-}
-
-impl User {
-    pub fn role(&self) -> Role {
-        // The column's CHECK constraint admits only known roles; the least privilege otherwise.
-        Role::parse(&self.role).unwrap_or(Role::Worker)
-    }
 }
 
 #[derive(Debug, Insertable)]
@@ -42,8 +33,8 @@ pub struct NewUser {
     pub phone: Phone,
     pub password_hash: String,
     pub name: String,
-    pub role: String,
-    pub occupation: Option<String>,
+    pub role: Role,
+    pub occupation: Option<Occupation>,
     pub region_code: Option<String>,
     pub employer: Option<String>,
     pub occupation_verified: bool,
@@ -61,7 +52,7 @@ impl NewUser {
             phone,
             password_hash,
             name,
-            role: role.as_str().to_owned(),
+            role,
             occupation: None,
             region_code: None,
             employer: None,
@@ -76,7 +67,7 @@ impl NewUser {
 
 #[derive(Debug, thiserror::Error)]
 pub enum CreateUserError {
-    #[error("phone already registered")]
+    #[error("that phone is already registered")]
     PhoneTaken,
     #[error(transparent)]
     Database(#[from] diesel::result::Error),
@@ -123,7 +114,7 @@ pub fn update_profile(
     conn: &mut DbConnection,
     id: &UserId,
     changes: &ProfileChanges,
-    occupation: Option<Option<String>>,
+    occupation: Option<Option<Occupation>>,
     now: NaiveDateTime,
 ) -> QueryResult<()> {
     diesel::update(users::table.find(id))
@@ -135,51 +126,19 @@ pub fn update_profile(
             diesel::update(
                 users::table
                     .find(id)
-                    .filter(users::occupation.ne(&new).or(users::occupation.is_null())),
+                    .filter(users::occupation.ne(new).or(users::occupation.is_null())),
             )
-            .set((users::occupation.eq(&new), users::occupation_verified.eq(false)))
+            .set((users::occupation.eq(new), users::occupation_verified.eq(false)))
             .execute(conn)?;
         }
         Some(None) => {
             diesel::update(users::table.find(id).filter(users::occupation.is_not_null()))
                 .set((
-                    users::occupation.eq(None::<String>),
+                    users::occupation.eq(None::<Occupation>),
                     users::occupation_verified.eq(false),
                 ))
                 .execute(conn)?;
         }
     }
     Ok(())
-}
-
-/// The account as its owner sees it.
-#[derive(Debug, Serialize)]
-pub struct AccountView {
-    pub id: UserId,
-    pub phone: Phone,
-    pub name: String,
-    pub role: Role,
-    pub occupation: Option<String>,
-    pub region_code: Option<String>,
-    pub employer: Option<String>,
-    pub occupation_verified: bool,
-    pub hardship_archived: bool,
-    pub created_at: chrono::DateTime<chrono::Utc>,
-}
-
-impl From<&User> for AccountView {
-    fn from(u: &User) -> Self {
-        Self {
-            id: u.id.clone(),
-            phone: u.phone.clone(),
-            name: u.name.clone(),
-            role: u.role(),
-            occupation: u.occupation.clone(),
-            region_code: u.region_code.clone(),
-            employer: u.employer.clone(),
-            occupation_verified: u.occupation_verified,
-            hardship_archived: u.hardship_archived,
-            created_at: utc(u.created_at),
-        }
-    }
 }

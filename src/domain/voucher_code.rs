@@ -31,7 +31,8 @@ impl VoucherCode {
                 'I' | 'L' => '1',
                 c => c,
             };
-            if !c.is_ascii() || !ALPHABET.contains(&(c as u8)) || code.len() == CODE_LEN {
+            let in_alphabet = u8::try_from(c).is_ok_and(|b| ALPHABET.contains(&b));
+            if !in_alphabet || code.len() == CODE_LEN {
                 return None;
             }
             code.push(c);
@@ -48,6 +49,26 @@ impl VoucherCode {
     /// What the QR code encodes.
     pub fn qr_payload(&self) -> String {
         format!("{QR_PREFIX}{}", self.0)
+    }
+}
+
+/// Read as `parse` reads input; a malformed code names the field's format.
+impl<'de> serde::Deserialize<'de> for VoucherCode {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let raw = String::deserialize(d)?;
+        Self::parse(&raw).ok_or_else(|| {
+            serde::de::Error::custom(
+                "code must be 16 letters and digits (XXXX-XXXX-XXXX-XXXX) or a QR payload",
+            )
+        })
+    }
+}
+
+/// Written in its display form, so two spellings of one code serialise (and so
+/// fingerprint) alike.
+impl serde::Serialize for VoucherCode {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.display())
     }
 }
 
@@ -88,7 +109,11 @@ impl VoucherKeys {
             .fold(0u128, |acc, b| (acc << 8) | u128::from(*b));
         let code = (0..CODE_LEN)
             .rev()
-            .map(|i| ALPHABET[((bits >> (i * 5)) & 31) as usize] as char)
+            .map(|i| {
+                // Five bits index the 32-letter alphabet.
+                let index = usize::from(u8::try_from((bits >> (i * 5)) & 31).unwrap_or(0));
+                char::from(ALPHABET[index])
+            })
             .collect();
         VoucherCode(code)
     }

@@ -1,14 +1,16 @@
 //! What admins count and list of a campaign's vouchers. `expired` is derived here exactly
-//! as `Voucher::status_at` derives it for the wallet.
+//! as `Voucher::state_at` derives it for the wallet.
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::db::schema::{users, vouchers};
 use crate::db::DbConnection;
+use crate::domain::campaigns::{self, Campaign};
 use crate::domain::ids::{CampaignId, StationId, VoucherId};
 use crate::domain::phone::Phone;
-use crate::domain::vouchers::Voucher;
+use crate::domain::redemptions;
+use crate::domain::vouchers::{Voucher, VoucherState, VoucherStatus};
 
 /// Counts by status, `expired` derived the same way the wallet derives it.
 #[derive(Debug, Default, Clone, serde::Serialize)]
@@ -22,14 +24,14 @@ pub struct Counts {
 }
 
 pub fn counts(conn: &mut DbConnection, campaign: &CampaignId, now: NaiveDateTime) -> QueryResult<Counts> {
-    let by_status: Vec<(String, i64)> = vouchers::table
+    let by_status: Vec<(VoucherStatus, i64)> = vouchers::table
         .filter(vouchers::campaign_id.eq(campaign))
         .group_by(vouchers::status)
         .select((vouchers::status, diesel::dsl::count_star()))
         .load(conn)?;
     let expired: i64 = vouchers::table
         .filter(vouchers::campaign_id.eq(campaign))
-        .filter(vouchers::status.eq("issued"))
+        .filter(vouchers::status.eq(VoucherStatus::Issued))
         .filter(vouchers::expires_at.le(now))
         .count()
         .get_result(conn)?;
@@ -39,37 +41,64 @@ pub fn counts(conn: &mut DbConnection, campaign: &CampaignId, now: NaiveDateTime
     };
     for (status, n) in by_status {
         counts.claimed += n;
-        match status.as_str() {
-            "issued" => counts.issued_unredeemed = n - expired,
-            "redeemed" => counts.redeemed = n,
-            "cancelled" => counts.cancelled = n,
-            "revoked" => counts.revoked = n,
-            _ => {}
+        match status {
+            VoucherStatus::Issued => counts.issued_unredeemed = n - expired,
+            VoucherStatus::Redeemed => counts.redeemed = n,
+            VoucherStatus::Cancelled => counts.cancelled = n,
+            VoucherStatus::Revoked => counts.revoked = n,
         }
     }
     Ok(counts)
 }
 
-/// Redemptions per station, for the stats view.
-pub fn redeemed_by_station(
-    conn: &mut DbConnection,
-    campaign: &CampaignId,
-) -> QueryResult<Vec<(StationId, i64)>> {
-    let rows: Vec<(Option<StationId>, i64)> = vouchers::table
-        .filter(vouchers::campaign_id.eq(campaign))
-        .filter(vouchers::status.eq("redeemed"))
-        .group_by(vouchers::redeemed_station_id)
-        .select((vouchers::redeemed_station_id, diesel::dsl::count_star()))
-        .load(conn)?;
-    Ok(rows.into_iter().filter_map(|(s, n)| s.map(|s| (s, n))).collect())
+/// A campaign's figures at one instant (`GET /admin/campaigns/{id}/stats`).
+/// `remaining` counts expired vouchers' units as free again, so
+/// `total_stock = remaining + issued_unredeemed + redeemed`.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct CampaignStats {
+    pub campaign_id: CampaignId,
+    pub total_stock: i64,
+    pub remaining: i64,
+    #[serde(flatten)]
+    pub counts: Counts,
+    /// Live redemptions per station, read from `redemptions` (the one record).
+    pub by_station: Vec<StationRedemptions>,
+    pub as_of: chrono::DateTime<chrono::Utc>,
 }
 
-/// A campaign's vouchers in one (effective) status with their holders, newest first:
-/// the admin's list for chasing 已领取未核销.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct StationRedemptions {
+    pub station_id: StationId,
+    pub redeemed: i64,
+}
+
+pub fn campaign_stats(
+    conn: &mut DbConnection,
+    c: &Campaign,
+    now: NaiveDateTime,
+) -> QueryResult<CampaignStats> {
+    let counts = counts(conn, &c.id, now)?;
+    let remaining = campaigns::remaining(conn, &c.id)? + counts.expired;
+    let by_station = redemptions::live_by_station(conn, &c.id)?
+        .into_iter()
+        .map(|(station_id, redeemed)| StationRedemptions { station_id, redeemed })
+        .collect();
+    Ok(CampaignStats {
+        campaign_id: c.id.clone(),
+        total_stock: c.total_stock,
+        remaining,
+        counts,
+        by_station,
+        as_of: crate::domain::utc(now),
+    })
+}
+
+/// A campaign's vouchers in one state as people see it, with their holders, newest
+/// first: the admin's list for chasing 已领取未核销.
 pub fn of_campaign(
     conn: &mut DbConnection,
     campaign: &CampaignId,
-    status: &str,
+    state: VoucherState,
     now: NaiveDateTime,
     before: Option<&VoucherId>,
     limit: i64,
@@ -81,14 +110,16 @@ pub fn of_campaign(
         .order(vouchers::id.desc())
         .limit(limit)
         .into_boxed();
-    query = match status {
-        "issued" => query
-            .filter(vouchers::status.eq("issued"))
+    query = match state {
+        VoucherState::Issued => query
+            .filter(vouchers::status.eq(VoucherStatus::Issued))
             .filter(vouchers::expires_at.gt(now)),
-        "expired" => query
-            .filter(vouchers::status.eq("issued"))
+        VoucherState::Expired => query
+            .filter(vouchers::status.eq(VoucherStatus::Issued))
             .filter(vouchers::expires_at.le(now)),
-        other => query.filter(vouchers::status.eq(other.to_owned())),
+        VoucherState::Redeemed => query.filter(vouchers::status.eq(VoucherStatus::Redeemed)),
+        VoucherState::Cancelled => query.filter(vouchers::status.eq(VoucherStatus::Cancelled)),
+        VoucherState::Revoked => query.filter(vouchers::status.eq(VoucherStatus::Revoked)),
     };
     if let Some(before) = before {
         query = query.filter(vouchers::id.lt(before));

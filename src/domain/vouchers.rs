@@ -1,6 +1,7 @@
 //! Vouchers: claimed from a campaign's stock, held in the worker's wallet (卡包),
 //! cancelled (stock returns), redeemed at a counter. `expired` is not stored: a voucher
 //! still `issued` past its deadline reads as expired everywhere (wallet, stats, counter).
+//! When and where a voucher was redeemed is recorded once, in `redemptions`.
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -9,8 +10,32 @@ use rand::seq::SliceRandom;
 use crate::db::schema::{campaign_stock_shards as shards, campaigns, vouchers};
 use crate::db::{is_unique_violation, DbConnection};
 use crate::domain::campaigns::Campaign;
-use crate::domain::ids::{CampaignId, StationId, UserId, VoucherId};
+use crate::domain::ids::{CampaignId, UserId, VoucherId};
 use crate::domain::voucher_code::VoucherKeys;
+
+crate::text_enum!(
+    /// The stored lifecycle of a voucher (`vouchers.status`). `issued → redeemed` is the
+    /// redemption fence; `issued → cancelled` (by its owner) and `issued → revoked` (by
+    /// an admin) return its unit to stock; a reversal (冲正) moves `redeemed → issued`.
+    pub enum VoucherStatus {
+        Issued => "issued",
+        Redeemed => "redeemed",
+        Cancelled => "cancelled",
+        Revoked => "revoked",
+    }
+);
+
+crate::text_enum!(
+    /// A voucher's status as people see it at an instant: the stored status, with an
+    /// `issued` voucher past `expires_at` read as `expired` (API field `status`).
+    pub enum VoucherState {
+        Issued => "issued",
+        Redeemed => "redeemed",
+        Expired => "expired",
+        Cancelled => "cancelled",
+        Revoked => "revoked",
+    }
+);
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = vouchers)]
@@ -20,24 +45,23 @@ pub struct Voucher {
     pub user_id: UserId,
     pub claim_no: i32,
     pub stock_shard: i32,
-    pub status: String,
+    pub status: VoucherStatus,
     pub issued_at: NaiveDateTime,
     pub expires_at: NaiveDateTime,
-    pub redeemed_at: Option<NaiveDateTime>,
-    pub redeemed_station_id: Option<StationId>,
-    pub redeemed_by: Option<UserId>,
     pub cancelled_at: Option<NaiveDateTime>,
     pub revoked_at: Option<NaiveDateTime>,
     pub revoked_reason: Option<String>,
 }
 
 impl Voucher {
-    /// The status a person sees: `issued` past the deadline is `expired`.
-    pub fn status_at(&self, now: NaiveDateTime) -> &str {
-        if self.status == "issued" && now >= self.expires_at {
-            "expired"
-        } else {
-            &self.status
+    /// The status a person sees at `now`: `issued` past the deadline is `expired`.
+    pub fn state_at(&self, now: NaiveDateTime) -> VoucherState {
+        match self.status {
+            VoucherStatus::Issued if now >= self.expires_at => VoucherState::Expired,
+            VoucherStatus::Issued => VoucherState::Issued,
+            VoucherStatus::Redeemed => VoucherState::Redeemed,
+            VoucherStatus::Cancelled => VoucherState::Cancelled,
+            VoucherStatus::Revoked => VoucherState::Revoked,
         }
     }
 }
@@ -93,7 +117,7 @@ pub fn claim(
                     vouchers::claim_no.eq(claim_no),
                     vouchers::code_hash.eq(&code_hash),
                     vouchers::stock_shard.eq(candidates[0]),
-                    vouchers::status.eq("issued"),
+                    vouchers::status.eq(VoucherStatus::Issued),
                     vouchers::issued_at.eq(now),
                     vouchers::expires_at.eq(campaign.redeem_until),
                 ))
@@ -182,38 +206,30 @@ pub fn owned(conn: &mut DbConnection, user: &UserId, id: &VoucherId) -> QueryRes
         .optional()
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum CancelError {
-    #[error("no such voucher")]
-    NotFound,
-    #[error("voucher not active")]
-    NotActive,
-    #[error(transparent)]
-    Database(#[from] diesel::result::Error),
-}
-
 /// `issued` → `cancelled` by its owner, and the unit goes back to the shard it came
-/// from, in one transaction. Only an unexpired, unredeemed voucher can be given back.
-pub fn cancel(
-    conn: &mut DbConnection,
-    user: &UserId,
-    id: &VoucherId,
-    now: NaiveDateTime,
-) -> Result<(), CancelError> {
-    let voucher = find(conn, id)?
-        .filter(|v| &v.user_id == user)
-        .ok_or(CancelError::NotFound)?;
+/// from. Only an unexpired, unredeemed voucher can be given back; false otherwise.
+/// Call inside a write transaction.
+pub fn cancel(conn: &mut DbConnection, voucher: &Voucher, now: NaiveDateTime) -> QueryResult<bool> {
+    let id = &voucher.id;
     let changed = diesel::update(
         vouchers::table
             .find(id)
-            .filter(vouchers::status.eq("issued"))
+            .filter(vouchers::status.eq(VoucherStatus::Issued))
             .filter(vouchers::expires_at.gt(now)),
     )
-    .set((vouchers::status.eq("cancelled"), vouchers::cancelled_at.eq(now)))
+    .set((
+        vouchers::status.eq(VoucherStatus::Cancelled),
+        vouchers::cancelled_at.eq(now),
+    ))
     .execute(conn)?;
-    if changed != 1 {
-        return Err(CancelError::NotActive);
+    if changed == 1 {
+        return_unit(conn, voucher)?;
     }
+    Ok(changed == 1)
+}
+
+/// Gives the voucher's unit back to the shard it came from.
+fn return_unit(conn: &mut DbConnection, voucher: &Voucher) -> QueryResult<()> {
     diesel::update(shards::table.find((&voucher.campaign_id, voucher.stock_shard)))
         .set(shards::remaining.eq(shards::remaining + 1))
         .execute(conn)?;
@@ -240,19 +256,17 @@ pub fn revoke(
     let changed = diesel::update(
         vouchers::table
             .find(&voucher.id)
-            .filter(vouchers::status.eq("issued")),
+            .filter(vouchers::status.eq(VoucherStatus::Issued)),
     )
     .set((
-        vouchers::status.eq("revoked"),
+        vouchers::status.eq(VoucherStatus::Revoked),
         vouchers::revoked_at.eq(now),
         vouchers::revoked_by.eq(by),
         vouchers::revoked_reason.eq(reason),
     ))
     .execute(conn)?;
     if changed == 1 {
-        diesel::update(shards::table.find((&voucher.campaign_id, voucher.stock_shard)))
-            .set(shards::remaining.eq(shards::remaining + 1))
-            .execute(conn)?;
+        return_unit(conn, voucher)?;
     }
     Ok(changed == 1)
 }

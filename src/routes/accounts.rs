@@ -4,54 +4,30 @@ use actix_web::{web, HttpResponse};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::app::accounts::{self, Registration};
 use crate::auth::jwt::ACCESS_TOKEN_TTL_SECS;
-use crate::auth::sessions::{self, Rotation};
+use crate::auth::sessions;
 use crate::db;
 use crate::domain::ids::{SessionId, UserId};
 use crate::domain::now;
 use crate::domain::phone::Phone;
-use crate::domain::profile::{Occupation, Password, PersonName, RegionCode, Role};
-use crate::domain::users::{self, AccountView, CreateUserError, NewUser};
+use crate::domain::profile::Role;
+use crate::domain::users;
 use crate::error::{ApiError, ErrorCode};
 use crate::state::AppState;
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RegisterBody {
-    phone: Phone,
-    password: Password,
-    name: PersonName,
-    #[serde(default)]
-    occupation: Option<Occupation>,
-    #[serde(default)]
-    region_code: Option<RegionCode>,
-}
+use crate::views::accounts::AccountView;
 
 pub async fn register(
     state: web::Data<AppState>,
-    body: web::Json<RegisterBody>,
+    body: web::Json<Registration>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
     let password_hash = state.hasher.hash(body.password.expose().to_owned()).await?;
-    let mut user = NewUser::new(
-        body.phone,
-        password_hash,
-        body.name.into_string(),
-        Role::Worker,
-        now(),
-    );
-    user.occupation = body.occupation.map(|o| o.as_str().to_owned());
-    user.region_code = body.region_code.map(RegionCode::into_string);
-    let view = db::run(&state.pool, move |conn| {
-        users::create(conn, &user).map_err(|e| match e {
-            CreateUserError::PhoneTaken => ApiError::new(ErrorCode::PhoneTaken),
-            CreateUserError::Database(e) => e.into(),
-        })?;
-        let stored = users::find(conn, &user.id)?.ok_or_else(|| ApiError::internal("new user vanished"))?;
-        Ok(AccountView::from(&stored))
+    let user = db::transaction(&state.pool, move |conn| {
+        Ok::<_, ApiError>(accounts::register(conn, body, password_hash, now())?)
     })
     .await?;
-    Ok(HttpResponse::Created().json(view))
+    Ok(HttpResponse::Created().json(AccountView::from(&user)))
 }
 
 #[derive(Debug, Deserialize)]
@@ -102,7 +78,10 @@ pub async fn login(state: web::Data<AppState>, body: web::Json<LoginBody>) -> Re
         Ok(_) => {}
         Err(e) => tracing::warn!(error = %e, "login rate limiter unavailable"),
     }
-    let user = db::run(&state.pool, move |conn| Ok(users::find_by_phone(conn, &phone)?)).await?;
+    let user = db::run(&state.pool, move |conn| {
+        Ok::<_, ApiError>(users::find_by_phone(conn, &phone)?)
+    })
+    .await?;
     let matched = state
         .hasher
         .verify(user.as_ref().map(|u| u.password_hash.clone()), password)
@@ -114,17 +93,12 @@ pub async fn login(state: web::Data<AppState>, body: web::Json<LoginBody>) -> Re
         tracing::warn!(error = %e, "could not reset the login limiter");
     }
     let user_id = user.id.clone();
-    let (session, refresh_token) = db::run(&state.pool, move |conn| {
-        Ok(db::write_tx(conn, |conn| sessions::start(conn, &user_id, now()))?)
+    let (session, refresh_token) = db::transaction(&state.pool, move |conn| {
+        Ok::<_, ApiError>(sessions::start(conn, &user_id, now())?)
     })
     .await?;
-    Ok(HttpResponse::Ok().json(token_pair(
-        &state,
-        &user.id,
-        user.role(),
-        &session,
-        refresh_token,
-    )?))
+    let pair = token_pair(&state, &user.id, user.role, &session, refresh_token)?;
+    Ok(HttpResponse::Ok().json(pair))
 }
 
 #[derive(Debug, Deserialize)]
@@ -139,24 +113,19 @@ pub async fn refresh(
 ) -> Result<HttpResponse, ApiError> {
     let presented = body.into_inner().refresh_token;
     let grace = chrono::Duration::from_std(state.limits.refresh_retry_grace).map_err(ApiError::internal)?;
-    let rotation = db::run(&state.pool, move |conn| {
-        Ok(db::write_tx(conn, |conn| {
-            sessions::rotate(conn, &presented, now(), grace)
-        })?)
+    // A refusal still commits: presenting a used token revokes the session.
+    let rotated = db::transaction(&state.pool, move |conn| {
+        Ok::<_, ApiError>(sessions::rotate(conn, &presented, now(), grace)?)
     })
-    .await?;
-    match rotation {
-        Rotation::Rotated {
-            user,
-            role,
-            session,
-            refresh_token,
-        } => Ok(HttpResponse::Ok().json(token_pair(&state, &user, role, &session, refresh_token)?)),
-        Rotation::Reused => Err(ErrorCode::RefreshTokenReused.into()),
-        Rotation::Expired => Err(ErrorCode::TokenExpired.into()),
-        Rotation::Revoked => Err(ErrorCode::TokenRevoked.into()),
-        Rotation::Unknown => Err(ErrorCode::TokenInvalid.into()),
-    }
+    .await??;
+    let pair = token_pair(
+        &state,
+        &rotated.user,
+        rotated.role,
+        &rotated.session,
+        rotated.refresh_token,
+    )?;
+    Ok(HttpResponse::Ok().json(pair))
 }
 
 /// Ends the session the refresh token belongs to. Always 204, so it is safe to retry and
@@ -166,10 +135,8 @@ pub async fn logout(
     body: web::Json<RefreshBody>,
 ) -> Result<HttpResponse, ApiError> {
     let presented = body.into_inner().refresh_token;
-    db::run(&state.pool, move |conn| {
-        Ok(db::write_tx(conn, |conn| {
-            sessions::revoke_by_token(conn, &presented, now())
-        })?)
+    db::transaction(&state.pool, move |conn| {
+        Ok::<_, ApiError>(sessions::revoke_by_token(conn, &presented, now())?)
     })
     .await?;
     Ok(HttpResponse::NoContent().finish())

@@ -2,20 +2,19 @@
 //! applications to unions in the admin's subtree.
 
 use actix_web::{web, HttpResponse};
-use diesel::prelude::*;
 use serde::Deserialize;
 
-use super::membership::{view, ApplicationView};
-use super::pagination;
-use crate::auth::scope::AdminScope;
+use crate::app::{self, membership as app_membership};
+use crate::auth::scope::{AdminScope, ADMIN_ROLES};
 use crate::auth::Principal;
-use crate::db::schema::{membership_applications as apps, unions};
-use crate::db::{self, DbConnection};
+use crate::db;
 use crate::domain::ids::ApplicationId;
-use crate::domain::membership::{self as ms, Application, Kind};
+use crate::domain::membership::{self as ms, ApplicationKind, ApplicationStatus};
 use crate::domain::now;
-use crate::error::{ApiError, ErrorCode};
+use crate::error::ApiError;
+use crate::http::pagination;
 use crate::state::AppState;
+use crate::views::membership::{self as views, ApplicationView};
 
 #[derive(Debug, Deserialize)]
 pub struct ListQuery {
@@ -28,38 +27,22 @@ async fn list(
     state: web::Data<AppState>,
     principal: Principal,
     query: ListQuery,
-    kind: Kind,
+    kind: ApplicationKind,
 ) -> Result<HttpResponse, ApiError> {
-    principal.require(crate::auth::scope::ADMIN_ROLES)?;
+    principal.require(ADMIN_ROLES)?;
     let limit = pagination::limit(query.limit)?;
     let after = pagination::cursor(query.cursor.as_deref(), ApplicationId::parse)?;
     let status = match query.status.as_deref() {
         None => None,
-        Some(s @ ("pending" | "approved" | "rejected")) => Some(s.to_owned()),
-        Some(_) => return Err(ApiError::invalid("status must be pending, approved or rejected")),
+        Some(raw) => Some(
+            ApplicationStatus::parse(raw)
+                .ok_or_else(|| ApiError::invalid("status must be pending, approved or rejected"))?,
+        ),
     };
     let views = db::run(&state.pool, move |conn| {
         let scope = AdminScope::load(conn, &principal)?;
-        let mut q = apps::table
-            .inner_join(unions::table)
-            .filter(apps::kind.eq(kind.as_str()))
-            .select(Application::as_select())
-            .order(apps::id.asc())
-            .limit(limit + 1)
-            .into_boxed();
-        if let Some(prefix) = scope.path_prefix() {
-            q = q.filter(unions::path.like(format!("{prefix}%")));
-        }
-        if let Some(status) = status {
-            q = q.filter(apps::status.eq(status));
-        }
-        if let Some(after) = after {
-            q = q.filter(apps::id.gt(after));
-        }
-        let rows: Vec<Application> = q.load(conn)?;
-        rows.into_iter()
-            .map(|a| view(conn, a))
-            .collect::<Result<Vec<_>, _>>()
+        let rows = ms::list_for_unions(conn, scope.path_prefix(), kind, status, after.as_ref(), limit + 1)?;
+        Ok::<_, ApiError>(views::applications(conn, rows)?)
     })
     .await?;
     Ok(
@@ -74,7 +57,7 @@ pub async fn list_applications(
     p: Principal,
     q: web::Query<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    list(s, p, q.into_inner(), Kind::Join).await
+    list(s, p, q.into_inner(), ApplicationKind::Join).await
 }
 
 pub async fn list_transfers(
@@ -82,45 +65,25 @@ pub async fn list_transfers(
     p: Principal,
     q: web::Query<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    list(s, p, q.into_inner(), Kind::Transfer).await
+    list(s, p, q.into_inner(), ApplicationKind::Transfer).await
 }
 
-/// The application of `kind` if it targets a union in the admin's scope; 404 otherwise,
-/// so another district learns nothing about it.
-fn load_for_admin(
-    conn: &mut DbConnection,
-    scope: &AdminScope,
-    id: &ApplicationId,
-    kind: Kind,
-) -> Result<Application, ApiError> {
-    let row: Option<(Application, String)> = apps::table
-        .inner_join(unions::table)
-        .filter(apps::id.eq(id))
-        .filter(apps::kind.eq(kind.as_str()))
-        .select((Application::as_select(), unions::path))
-        .first(conn)
-        .optional()?;
-    match row {
-        Some((app, path)) if scope.covers(&path) => Ok(app),
-        _ => Err(ErrorCode::NotFound.into()),
-    }
-}
-
-async fn approve(
+/// Approves, or with a reason rejects, an application of `kind`.
+async fn decide(
     state: web::Data<AppState>,
     principal: Principal,
     id: ApplicationId,
-    kind: Kind,
+    kind: ApplicationKind,
+    rejection: Option<String>,
 ) -> Result<HttpResponse, ApiError> {
-    principal.require(crate::auth::scope::ADMIN_ROLES)?;
-    let view = db::run(&state.pool, move |conn| {
-        db::write_tx(conn, |conn| {
-            let scope = AdminScope::load(conn, &principal)?;
-            let app = load_for_admin(conn, &scope, &id, kind)?;
-            ms::approve(conn, &app, scope.user(), now())?;
-            let app = ms::find(conn, &id)?.ok_or(ErrorCode::NotFound)?;
-            view(conn, app)
-        })
+    principal.require(ADMIN_ROLES)?;
+    let view = db::transaction(&state.pool, move |conn| {
+        let scope = AdminScope::load(conn, &principal)?;
+        let decided = match &rejection {
+            None => app_membership::approve(conn, &scope, &id, kind, now())?,
+            Some(reason) => app_membership::reject(conn, &scope, &id, kind, reason, now())?,
+        };
+        Ok::<_, ApiError>(views::application(conn, decided)?)
     })
     .await?;
     Ok(HttpResponse::Ok().json(view))
@@ -132,27 +95,10 @@ pub struct Reject {
     reason: String,
 }
 
-async fn reject(
-    state: web::Data<AppState>,
-    principal: Principal,
-    id: ApplicationId,
-    kind: Kind,
-    body: Reject,
-) -> Result<HttpResponse, ApiError> {
-    principal.require(crate::auth::scope::ADMIN_ROLES)?;
-    let reason = crate::domain::profile::bounded_text(&body.reason, 200)
-        .ok_or_else(|| ApiError::invalid("reason must be 1-200 characters"))?;
-    let view = db::run(&state.pool, move |conn| {
-        db::write_tx(conn, |conn| {
-            let scope = AdminScope::load(conn, &principal)?;
-            load_for_admin(conn, &scope, &id, kind)?;
-            ms::reject(conn, &id, scope.user(), &reason, now())?;
-            let app = ms::find(conn, &id)?.ok_or(ErrorCode::NotFound)?;
-            view(conn, app)
-        })
-    })
-    .await?;
-    Ok(HttpResponse::Ok().json(view))
+fn rejection(body: Reject) -> Result<Option<String>, ApiError> {
+    app::text(&body.reason, "reason", 200)
+        .map(Some)
+        .map_err(ApiError::invalid)
 }
 
 pub async fn approve_application(
@@ -160,7 +106,7 @@ pub async fn approve_application(
     p: Principal,
     id: web::Path<ApplicationId>,
 ) -> Result<HttpResponse, ApiError> {
-    approve(s, p, id.into_inner(), Kind::Join).await
+    decide(s, p, id.into_inner(), ApplicationKind::Join, None).await
 }
 
 pub async fn approve_transfer(
@@ -168,7 +114,7 @@ pub async fn approve_transfer(
     p: Principal,
     id: web::Path<ApplicationId>,
 ) -> Result<HttpResponse, ApiError> {
-    approve(s, p, id.into_inner(), Kind::Transfer).await
+    decide(s, p, id.into_inner(), ApplicationKind::Transfer, None).await
 }
 
 pub async fn reject_application(
@@ -177,7 +123,8 @@ pub async fn reject_application(
     id: web::Path<ApplicationId>,
     b: web::Json<Reject>,
 ) -> Result<HttpResponse, ApiError> {
-    reject(s, p, id.into_inner(), Kind::Join, b.into_inner()).await
+    let reason = rejection(b.into_inner())?;
+    decide(s, p, id.into_inner(), ApplicationKind::Join, reason).await
 }
 
 pub async fn reject_transfer(
@@ -186,5 +133,6 @@ pub async fn reject_transfer(
     id: web::Path<ApplicationId>,
     b: web::Json<Reject>,
 ) -> Result<HttpResponse, ApiError> {
-    reject(s, p, id.into_inner(), Kind::Transfer, b.into_inner()).await
+    let reason = rejection(b.into_inner())?;
+    decide(s, p, id.into_inner(), ApplicationKind::Transfer, reason).await
 }

@@ -2,23 +2,25 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::campaign_views as cv;
-use super::wallet::voucher_view;
-use super::{idempotent, pagination};
-use crate::auth::scope::AdminScope;
+use crate::app::claims::{self, ClaimCommand};
+use crate::auth::scope::visible_campaign;
 use crate::auth::Principal;
 use crate::db::{self, DbConnection};
-use crate::domain::campaigns::{self, Campaign, Status};
+use crate::domain::campaigns;
 use crate::domain::eligibility;
-use crate::domain::ids::{CampaignId, UserId};
+use crate::domain::ids::{CampaignId, VoucherId};
 use crate::domain::now;
 use crate::domain::profile::Role;
-use crate::domain::vouchers::{self, ClaimError};
-use crate::error::{ApiError, ErrorCode};
-use crate::idempotency::request_hash;
+use crate::domain::voucher_code::VoucherKeys;
+use crate::error::ApiError;
+use crate::http::idempotent::{self, Ticket};
+use crate::http::pagination;
 use crate::state::AppState;
+use crate::views::campaigns::{self as views, CampaignView};
+use crate::views::vouchers::wallet_entry;
 
 /// Published campaigns, newest first, each with `remaining` (paused and closed ones stay
 /// reachable by id, so a wallet's links keep working).
@@ -31,31 +33,14 @@ pub async fn list(
     let before = pagination::cursor(q.cursor.as_deref(), CampaignId::parse)?;
     let views = db::run(&state.pool, move |conn| {
         let rows = campaigns::list(conn, None, true, before.as_ref(), limit + 1)?;
-        rows.into_iter()
-            .map(|c| cv::summary(conn, c))
-            .collect::<Result<Vec<_>, _>>()
+        Ok::<_, ApiError>(views::summaries(conn, rows)?)
     })
     .await?;
     Ok(
-        HttpResponse::Ok().json(pagination::page(views, limit, |v: &cv::CampaignView| {
+        HttpResponse::Ok().json(pagination::page(views, limit, |v: &CampaignView| {
             v.id.to_string()
         })),
     )
-}
-
-/// A campaign anyone signed in may see: not a draft, unless they administer it.
-fn visible(conn: &mut DbConnection, principal: &Principal, id: &CampaignId) -> Result<Campaign, ApiError> {
-    let (campaign, path) = campaigns::find_with_union_path(conn, id)?.ok_or(ErrorCode::NotFound)?;
-    if campaign.status() != Status::Draft {
-        return Ok(campaign);
-    }
-    let admin_sees = matches!(principal.role, Role::UnionAdmin | Role::PlatformAdmin)
-        && AdminScope::load(conn, principal)?.covers(&path);
-    if admin_sees {
-        Ok(campaign)
-    } else {
-        Err(ErrorCode::NotFound.into())
-    }
 }
 
 pub async fn show(
@@ -65,8 +50,8 @@ pub async fn show(
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let view = db::run(&state.pool, move |conn| {
-        let campaign = visible(conn, &principal, &id)?;
-        cv::detail(conn, campaign)
+        let campaign = visible_campaign(conn, &principal, &id)?;
+        Ok::<_, ApiError>(views::detail(conn, campaign)?)
     })
     .await?;
     Ok(HttpResponse::Ok().json(view))
@@ -81,50 +66,25 @@ pub async fn eligibility(
     principal.require(&[Role::Worker])?;
     let id = id.into_inner();
     let body = db::run(&state.pool, move |conn| {
-        let campaign = visible(conn, &principal, &id)?;
+        let campaign = visible_campaign(conn, &principal, &id)?;
         let reasons = eligibility::assess(conn, &campaign, &principal.user_id, now())?.reasons();
-        Ok(json!({"campaign_id": id, "eligible": reasons.is_empty(), "reasons": reasons}))
+        Ok::<_, ApiError>(json!({"campaign_id": id, "eligible": reasons.is_empty(), "reasons": reasons}))
     })
     .await?;
     Ok(HttpResponse::Ok().json(body))
 }
 
-/// Everything that decides a claim except stock, run inside the claim's transaction (and
-/// on SQLite once before it, so a refusal takes no write lock). Returns the campaign and
-/// the claim number the new voucher would take.
-fn check_claim(conn: &mut DbConnection, id: &CampaignId, user: &UserId) -> Result<(Campaign, i32), ApiError> {
-    let campaign = campaigns::find(conn, id)?
-        .filter(|c| c.status() != Status::Draft)
-        .ok_or(ErrorCode::NotFound)?;
-    let a = eligibility::assess(conn, &campaign, user, now())?;
-    if let Some(reason) = &a.window {
-        let code = if reason.code == "CAMPAIGN_ENDED" {
-            ErrorCode::CampaignEnded
-        } else {
-            ErrorCode::CampaignNotOpen
-        };
-        return Err(ApiError::new(code).with_detail(reason.message.clone()));
-    }
-    if a.limit_reached {
-        let latest = a.held.first().map(|v| v.to_string());
-        return Err(ApiError::new(ErrorCode::AlreadyClaimed).with_extension("voucher_id", latest));
-    }
-    if !a.rules.is_empty() {
-        return Err(ApiError::new(ErrorCode::NotEligible).with_extension("reasons", json!(a.rules)));
-    }
-    if a.sold_out {
-        return Err(ErrorCode::SoldOut.into());
-    }
-    Ok((campaign, a.held.len() as i32 + 1))
-}
+/// The body of a claim: `{}` or nothing.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClaimBody {}
 
-/// The body of a claim is `{}` or nothing.
-fn empty_body(body: &[u8]) -> Result<serde_json::Value, ApiError> {
+fn claim_body(body: &[u8]) -> Result<ClaimBody, ApiError> {
     if body.iter().all(u8::is_ascii_whitespace) {
-        return Ok(json!({}));
+        return Ok(ClaimBody {});
     }
     match serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(body) {
-        Ok(map) if map.is_empty() => Ok(json!({})),
+        Ok(map) if map.is_empty() => Ok(ClaimBody {}),
         Ok(map) => Err(ApiError::invalid(format!(
             "unknown field `{}`: a claim takes no fields",
             map.keys().next().map(String::as_str).unwrap_or_default()
@@ -141,11 +101,14 @@ pub async fn claim(
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
     principal.require(&[Role::Worker])?;
-    let hash = request_hash("POST", req.path(), &empty_body(&body)?);
+    let id = id.into_inner();
+    let hash = idempotent::fingerprint(&req, &[id.as_str()], &claim_body(&body)?)?;
     let key = idempotent::key(&req)?;
-    let (id, user) = (id.into_inner(), principal.user_id.clone());
-    let st = state.clone();
-    let keys = state.voucher_keys.clone();
+    let cmd = ClaimCommand {
+        campaign: id,
+        worker: principal.user_id.clone(),
+    };
+    let (st, keys) = (state.clone(), state.voucher_keys.clone());
     let restore = move |stored: String| with_code(&stored, &keys).unwrap_or(stored);
     idempotent::run(
         &state,
@@ -155,35 +118,34 @@ pub async fn claim(
         restore,
         move |ticket| async move {
             let keys = st.voucher_keys.clone();
-            db::run(&st.pool, move |conn| {
-                // SQLite has a single writer: answer a refusal before taking its write lock.
-                // PostgreSQL refuses inside the transaction, which rolls back having written
-                // nothing, so checking twice would only cost round trips.
-                if matches!(conn, DbConnection::Sqlite(_)) {
-                    check_claim(conn, &id, &user)?;
-                }
-                db::write_tx(conn, |conn| {
-                    let (campaign, claim_no) = check_claim(conn, &id, &user)?;
-                    let voucher = vouchers::claim(conn, &campaign, &user, claim_no, &keys, now()).map_err(
-                        |e| match e {
-                            ClaimError::AlreadyClaimed(v) => ApiError::new(ErrorCode::AlreadyClaimed)
-                                .with_extension("voucher_id", v.to_string()),
-                            ClaimError::SoldOut => ErrorCode::SoldOut.into(),
-                            ClaimError::Database(e) => e.into(),
-                        },
-                    )?;
-                    let view = voucher_view(&voucher, &campaign.title, &campaign.item_name, &keys, now());
-                    let body = serde_json::to_value(&view).map_err(ApiError::internal)?;
-                    if let Some(ticket) = &ticket {
-                        ticket.complete(conn, StatusCode::CREATED, &without_code(&body))?;
-                    }
-                    Ok((StatusCode::CREATED, body.to_string()))
-                })
-            })
-            .await
+            db::run(&st.pool, move |conn| claim_in(conn, &cmd, &keys, ticket)).await
         },
     )
     .await
+}
+
+/// The claim's transaction, with its idempotent answer recorded inside it.
+fn claim_in(
+    conn: &mut DbConnection,
+    cmd: &ClaimCommand,
+    keys: &VoucherKeys,
+    ticket: Option<Ticket>,
+) -> Result<(StatusCode, String), ApiError> {
+    // SQLite has a single writer: answer a refusal before taking its write lock.
+    // PostgreSQL refuses inside the transaction, which rolls back having written
+    // nothing, so checking twice would only cost round trips.
+    if matches!(conn, DbConnection::Sqlite(_)) {
+        claims::precheck(conn, cmd, now())?;
+    }
+    db::write_tx(conn, |conn| {
+        let entry = claims::claim(conn, cmd, keys, now())?;
+        let body =
+            serde_json::to_value(wallet_entry(&entry, None, keys, now())).map_err(ApiError::internal)?;
+        if let Some(ticket) = &ticket {
+            ticket.complete(conn, StatusCode::CREATED, &without_code(&body))?;
+        }
+        Ok((StatusCode::CREATED, body.to_string()))
+    })
 }
 
 /// The stored copy of a claim's answer: the code is derived again on replay, so the
@@ -197,9 +159,9 @@ fn without_code(body: &serde_json::Value) -> String {
     stored.to_string()
 }
 
-fn with_code(stored: &str, keys: &crate::domain::voucher_code::VoucherKeys) -> Option<String> {
+fn with_code(stored: &str, keys: &VoucherKeys) -> Option<String> {
     let mut body: serde_json::Value = serde_json::from_str(stored).ok()?;
-    let id = crate::domain::ids::VoucherId::parse(body["id"].as_str()?)?;
+    let id = VoucherId::parse(body["id"].as_str()?)?;
     let code = keys.code_for(&id);
     body["code"] = json!(code.display());
     body["qr_payload"] = json!(code.qr_payload());

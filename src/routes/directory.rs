@@ -1,15 +1,16 @@
 //! The public directory of unions and stations.
 
 use actix_web::{web, HttpResponse};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
-use super::pagination::{self, Page};
 use crate::auth::Principal;
 use crate::db;
 use crate::domain::ids::UnionId;
-use crate::domain::org::{self, Station, UnionView};
+use crate::domain::org;
 use crate::error::{ApiError, ErrorCode};
+use crate::http::pagination::{self, Page};
 use crate::state::AppState;
+use crate::views::org::{StationView, UnionView};
 
 #[derive(Debug, Deserialize)]
 pub struct UnionQuery {
@@ -38,7 +39,7 @@ pub async fn list_unions(
     let parent = pagination::cursor(q.parent_id.as_deref(), UnionId::parse)?;
     let region = region_filter(q.region_code)?;
     let rows = db::run(&state.pool, move |conn| {
-        Ok(org::list_unions(
+        Ok::<_, ApiError>(org::list_unions(
             conn,
             parent.as_ref(),
             region.as_deref(),
@@ -59,14 +60,6 @@ pub struct StationQuery {
     lng: Option<f64>,
     limit: Option<i64>,
     cursor: Option<String>,
-}
-
-#[derive(Debug, Serialize)]
-pub struct StationView {
-    #[serde(flatten)]
-    station: Station,
-    union_name: String,
-    distance_m: Option<u64>,
 }
 
 /// Stations of a union's subtree or a region; nearest first when `lat`/`lng` are given.
@@ -97,7 +90,7 @@ pub async fn list_stations(
             Some(id) => Some(org::find_union(conn, id)?.ok_or(ErrorCode::NotFound)?.path),
             None => None,
         };
-        Ok(org::stations_under(conn, path.as_deref(), region.as_deref())?)
+        Ok::<_, ApiError>(org::stations_under(conn, path.as_deref(), region.as_deref())?)
     })
     .await?;
     let mut views: Vec<StationView> = rows
@@ -105,7 +98,7 @@ pub async fn list_stations(
         .map(|(station, union_name)| {
             let distance_m = origin
                 .zip(station.lat.zip(station.lng))
-                .map(|((lat, lng), (slat, slng))| org::distance_m(lat, lng, slat, slng).round() as u64);
+                .map(|((lat, lng), (slat, slng))| org::distance_m(lat, lng, slat, slng));
             StationView {
                 station,
                 union_name,
@@ -118,7 +111,8 @@ pub async fn list_stations(
         views.sort_by_key(|v| v.distance_m.unwrap_or(u64::MAX));
     }
     let total = views.len();
-    let items: Vec<StationView> = views.into_iter().skip(offset).take(limit as usize).collect();
+    let take = usize::try_from(limit).unwrap_or(0);
+    let items: Vec<StationView> = views.into_iter().skip(offset).take(take).collect();
     let end = offset + items.len();
     let next_cursor = (end < total).then(|| end.to_string());
     Ok(HttpResponse::Ok().json(Page { items, next_cursor }))

@@ -4,28 +4,21 @@
 pub mod accounts;
 pub mod applications;
 pub mod campaign_reports;
-pub mod campaign_views;
 pub mod campaigns;
 pub mod campaigns_admin;
 pub mod counter;
 pub mod directory;
-pub mod idempotent;
 pub mod me;
 pub mod membership;
 pub mod ops;
 pub mod org;
-pub mod pagination;
 pub mod redemptions_admin;
 pub mod wallet;
 pub mod workers;
 
-use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::web;
 
-use crate::error::{ApiError, ErrorCode};
-
-/// Largest JSON body accepted; every request body of the API is far smaller.
-pub const MAX_JSON_BYTES: usize = 16 * 1024;
+use crate::http::extract::method_not_allowed;
 
 macro_rules! routes {
     ($($path:literal => { $($method:ident : $handler:path),+ $(,)? }),* $(,)?) => {
@@ -90,42 +83,4 @@ routes! {
     "/api/v1/admin/campaigns/{id}/redemptions" => { GET: redemptions_admin::list },
     "/api/v1/admin/redemptions/{id}/reverse" => { POST: redemptions_admin::reverse },
     "/api/v1/admin/vouchers/{id}/revoke" => { POST: redemptions_admin::revoke },
-}
-
-pub async fn not_found() -> Result<HttpResponse, ApiError> {
-    Err(ApiError::new(ErrorCode::NotFound).with_detail("no such route"))
-}
-
-pub async fn method_not_allowed() -> Result<HttpResponse, ApiError> {
-    Err(ErrorCode::MethodNotAllowed.into())
-}
-
-/// Body extractor settings: bounded size, problem+json for every failure.
-pub fn json_config() -> web::JsonConfig {
-    web::JsonConfig::default()
-        .limit(MAX_JSON_BYTES)
-        .error_handler(|err, _req: &HttpRequest| {
-            let api = match err {
-                JsonPayloadError::OverflowKnownLength { .. } | JsonPayloadError::Overflow { .. } => {
-                    ApiError::new(ErrorCode::PayloadTooLarge)
-                        .with_detail(format!("the body may be at most {MAX_JSON_BYTES} bytes"))
-                }
-                JsonPayloadError::ContentType => ApiError::new(ErrorCode::UnsupportedMediaType)
-                    .with_detail("Content-Type must be application/json"),
-                JsonPayloadError::Deserialize(e) => ApiError::invalid(e.to_string()),
-                other => ApiError::invalid(other.to_string()),
-            };
-            api.into()
-        })
-}
-
-pub fn query_config() -> web::QueryConfig {
-    web::QueryConfig::default()
-        .error_handler(|err: QueryPayloadError, _req: &HttpRequest| ApiError::invalid(err.to_string()).into())
-}
-
-/// A malformed id in a path names no object: 404, like an id that does not exist.
-pub fn path_config() -> web::PathConfig {
-    web::PathConfig::default()
-        .error_handler(|_err: PathError, _req: &HttpRequest| ApiError::new(ErrorCode::NotFound).into())
 }

@@ -15,12 +15,7 @@ pub async fn healthz() -> HttpResponse {
 
 /// 200 only when the database and (where configured) Redis answer.
 pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    let database = db::run(&state.pool, |conn| {
-        use diesel::RunQueryDsl;
-        diesel::sql_query("SELECT 1").execute(conn)?;
-        Ok(())
-    })
-    .await;
+    let database = db::run(&state.pool, |conn| Ok::<_, ApiError>(db::ping(conn)?)).await;
     let locks = state.locks.ping().await;
     if database.is_err() || locks.is_err() {
         let status = |ok: bool| if ok { "ok" } else { "down" };

@@ -9,9 +9,9 @@ use chrono::Duration;
 
 use crate::db::schema::{campaigns as campaigns_table, stations, unions, users};
 use crate::db::DbConnection;
-use crate::domain::campaigns::{self, CampaignFields, Status};
+use crate::domain::campaigns::{self, CampaignFields, CampaignStatus};
 use crate::domain::ids::{CampaignId, StationId, UnionId, UserId};
-use crate::domain::membership::{self, Kind, Submission};
+use crate::domain::membership::{self, ApplicationKind, Submission};
 use crate::domain::now;
 use crate::domain::org::{self, NewStation, NewUnion, UnionKind};
 use crate::domain::phone::Phone;
@@ -180,7 +180,7 @@ pub fn build(conn: &mut DbConnection, hash: &str) -> anyhow::Result<Vec<String>>
     }
     for (phone, name, occupation, member) in WORKERS {
         let worker = ensure_user(conn, phone, name, Role::Worker, hash, |u| {
-            u.occupation = Some(occupation.as_str().into());
+            u.occupation = Some(*occupation);
             u.region_code = Some("331004".into());
         })?;
         if *member
@@ -188,7 +188,7 @@ pub fn build(conn: &mut DbConnection, hash: &str) -> anyhow::Result<Vec<String>>
             && membership::pending(conn, &worker)?.is_none()
         {
             let s = Submission {
-                kind: Kind::Join,
+                kind: ApplicationKind::Join,
                 user: &worker,
                 union: &luqiao.id,
                 submitted_by: &worker,
@@ -262,6 +262,12 @@ fn ensure_care_packs(
         rules: serde_json::to_string(&rules)?,
     };
     let campaign = campaigns::create(conn, &luqiao.id, &fields, stations, admin, start)?;
-    campaigns::transition(conn, &campaign.id, &[Status::Draft], Status::Published, start)?;
+    campaigns::transition(
+        conn,
+        &campaign.id,
+        &[CampaignStatus::Draft],
+        CampaignStatus::Published,
+        start,
+    )?;
     Ok(campaign.id)
 }

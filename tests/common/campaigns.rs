@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 use zhijian::auth::jwt::JwtKeys;
 use zhijian::auth::sessions;
 use zhijian::domain::phone::Phone;
-use zhijian::domain::profile::Role;
+use zhijian::domain::profile::{Occupation, Role};
 use zhijian::domain::users::{self, NewUser};
 
 use super::{random_phone, TestApp, Tokens, TEST_JWT_SECRET};
@@ -134,7 +134,7 @@ impl TestApp {
                         Role::Worker,
                         now,
                     );
-                    user.occupation = Some("food_delivery".into());
+                    user.occupation = Some(Occupation::FoodDelivery);
                     user.region_code = Some("331004".into());
                     match users::create(conn, &user) {
                         Ok(()) => {}

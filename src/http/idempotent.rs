@@ -4,6 +4,7 @@ use std::future::Future;
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse};
+use serde::Serialize;
 
 use crate::db::{self, DbConnection};
 use crate::domain::ids::UserId;
@@ -25,6 +26,21 @@ pub fn key(req: &HttpRequest) -> Result<Option<IdempotencyKey>, ApiError> {
                 .ok_or_else(|| ApiError::invalid("Idempotency-Key must be 1-255 visible ASCII characters"))
         })
         .transpose()
+}
+
+/// The fingerprint of an idempotent request, computed from the request as parsed: the
+/// method, the matched route pattern, the path's ids (`path_ids`, canonical as parsed)
+/// and the whole deserialized body, serialised again. Never a hand-built list of
+/// fields, so a field added to a body type is part of the fingerprint without more code.
+pub fn fingerprint<B: Serialize>(req: &HttpRequest, path_ids: &[&str], body: &B) -> Result<String, ApiError> {
+    let route = req.match_pattern().unwrap_or_else(|| req.path().to_owned());
+    let body = serde_json::to_value(body).map_err(ApiError::internal)?;
+    Ok(idempotency::request_hash(
+        req.method().as_str(),
+        &route,
+        path_ids,
+        &body,
+    ))
 }
 
 /// Handed to the work so it can record its answer inside its own transaction.
@@ -89,10 +105,8 @@ where
     };
     let begun = {
         let t = ticket.clone();
-        db::run(&state.pool, move |conn| {
-            Ok(db::write_tx(conn, |conn| {
-                idempotency::begin(conn, &t.who, &t.key, &request_hash, now())
-            })?)
+        db::transaction(&state.pool, move |conn| {
+            Ok::<_, ApiError>(idempotency::begin(conn, &t.who, &t.key, &request_hash, now())?)
         })
         .await?
     };
@@ -113,14 +127,12 @@ where
                 || status_now == StatusCode::TOO_MANY_REQUESTS;
             let body = err.problem_body().to_string();
             let status = err.code().status();
-            let recorded = db::run(&state.pool, move |conn| {
-                Ok(db::write_tx(conn, |conn| {
-                    if server_side {
-                        idempotency::abandon(conn, &ticket.who, &ticket.key)
-                    } else {
-                        ticket.complete(conn, status, &body)
-                    }
-                })?)
+            let recorded = db::transaction(&state.pool, move |conn| -> Result<(), ApiError> {
+                if server_side {
+                    Ok(idempotency::abandon(conn, &ticket.who, &ticket.key)?)
+                } else {
+                    Ok(ticket.complete(conn, status, &body)?)
+                }
             })
             .await;
             if let Err(e) = recorded {

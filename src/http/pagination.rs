@@ -39,8 +39,10 @@ pub fn cursor<T>(raw: Option<&str>, parse: impl Fn(&str) -> Option<T>) -> Result
 
 /// Builds a page from up to `limit + 1` rows (the extra row says there is more).
 pub fn page<T>(mut rows: Vec<T>, limit: i64, cursor_of: impl Fn(&T) -> String) -> Page<T> {
-    let more = rows.len() as i64 > limit;
-    rows.truncate(limit as usize);
+    // `limit` comes from `limit()`: 1..=MAX_LIMIT, so it fits.
+    let limit = usize::try_from(limit).unwrap_or(0);
+    let more = rows.len() > limit;
+    rows.truncate(limit);
     let next_cursor = if more { rows.last().map(cursor_of) } else { None };
     Page {
         items: rows,

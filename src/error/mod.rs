@@ -10,7 +10,9 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
 use serde_json::{json, Map, Value};
 
-use crate::telemetry::current_request_id;
+use crate::request_id;
+
+mod refusals;
 
 macro_rules! error_codes {
     ($($variant:ident => ($status:ident, $code:literal, $title:literal),)*) => {
@@ -131,10 +133,6 @@ impl ApiError {
         e
     }
 
-    pub fn from_pool(cause: diesel::r2d2::PoolError) -> Self {
-        Self::unavailable(format_args!("database pool: {cause}"))
-    }
-
     pub fn code(&self) -> ErrorCode {
         self.code
     }
@@ -146,7 +144,7 @@ impl ApiError {
             "title": self.code.title(),
             "status": self.code.status().as_u16(),
             "code": self.code.as_str(),
-            "request_id": current_request_id(),
+            "request_id": request_id::current(),
         });
         if let Value::Object(map) = &mut body {
             if let Some(detail) = &self.detail {
@@ -203,6 +201,15 @@ impl ErrorCode {
 impl From<ErrorCode> for ApiError {
     fn from(code: ErrorCode) -> Self {
         Self::new(code)
+    }
+}
+
+impl From<crate::db::RunError> for ApiError {
+    fn from(e: crate::db::RunError) -> Self {
+        match e {
+            crate::db::RunError::Pool(cause) => Self::unavailable(format_args!("database pool: {cause}")),
+            crate::db::RunError::Blocking(cause) => Self::internal(cause),
+        }
     }
 }
 

@@ -1,0 +1,109 @@
+//! Accounts: a worker registers and keeps their own profile.
+
+use chrono::NaiveDateTime;
+use serde::{Deserialize, Deserializer, Serialize};
+
+use crate::db::DbConnection;
+use crate::domain::ids::UserId;
+use crate::domain::phone::Phone;
+use crate::domain::profile::{Occupation, Password, PersonName, RegionCode, Role};
+use crate::domain::users::{self, CreateUserError, NewUser, ProfileChanges, User};
+
+/// Why an account write is refused.
+#[derive(Debug, thiserror::Error)]
+pub enum AccountRefusal {
+    #[error("that phone is already registered")]
+    PhoneTaken,
+    /// A value out of bounds; the message names the field.
+    #[error("invalid: {0}")]
+    Invalid(String),
+    #[error("no such account")]
+    NotFound,
+    #[error(transparent)]
+    Database(#[from] diesel::result::Error),
+}
+
+impl From<CreateUserError> for AccountRefusal {
+    fn from(e: CreateUserError) -> Self {
+        match e {
+            CreateUserError::PhoneTaken => Self::PhoneTaken,
+            CreateUserError::Database(e) => Self::Database(e),
+        }
+    }
+}
+
+/// `POST /auth/register`. The password is hashed by the handler (on the blocking pool,
+/// behind the hashing semaphore) before `register` runs.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Registration {
+    pub phone: Phone,
+    pub password: Password,
+    pub name: PersonName,
+    #[serde(default)]
+    pub occupation: Option<Occupation>,
+    #[serde(default)]
+    pub region_code: Option<RegionCode>,
+}
+
+/// Creates a worker account; the unique phone decides a race between two sign-ups.
+/// Call inside a write transaction.
+pub fn register(
+    conn: &mut DbConnection,
+    r: Registration,
+    password_hash: String,
+    now: NaiveDateTime,
+) -> Result<User, AccountRefusal> {
+    let mut user = NewUser::new(r.phone, password_hash, r.name.into_string(), Role::Worker, now);
+    user.occupation = r.occupation;
+    user.region_code = r.region_code.map(RegionCode::into_string);
+    users::create(conn, &user)?;
+    users::find(conn, &user.id)?.ok_or(AccountRefusal::NotFound)
+}
+
+/// Tells "absent" (leave alone) from `null` (clear).
+fn present<'de, T: Deserialize<'de>, D: Deserializer<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(d).map(Some)
+}
+
+/// `PATCH /me`: absent fields stay, `null` clears a nullable one.
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProfileEdit {
+    #[serde(default)]
+    pub name: Option<PersonName>,
+    #[serde(default, deserialize_with = "present")]
+    pub occupation: Option<Option<Occupation>>,
+    #[serde(default, deserialize_with = "present")]
+    pub region_code: Option<Option<RegionCode>>,
+    #[serde(default, deserialize_with = "present")]
+    pub employer: Option<Option<String>>,
+}
+
+/// Applies the worker's own edit; a changed occupation loses its verification (see
+/// `users::update_profile`). Call inside a write transaction.
+pub fn update_profile(
+    conn: &mut DbConnection,
+    worker: &UserId,
+    edit: ProfileEdit,
+    now: NaiveDateTime,
+) -> Result<(), AccountRefusal> {
+    let employer = match edit.employer {
+        Some(Some(raw)) => Some(Some(
+            super::text(&raw, "employer", 100).map_err(AccountRefusal::Invalid)?,
+        )),
+        other => other,
+    };
+    let changes = ProfileChanges {
+        name: edit.name.map(PersonName::into_string),
+        region_code: edit.region_code.map(|r| r.map(RegionCode::into_string)),
+        employer,
+    };
+    Ok(users::update_profile(
+        conn,
+        worker,
+        &changes,
+        edit.occupation,
+        now,
+    )?)
+}

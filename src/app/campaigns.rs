@@ -1,0 +1,337 @@
+//! Campaigns as admins write them: create, edit (a draft freely, a published campaign
+//! only in ways that cannot hurt a claimant), publish ⇄ pause, close.
+
+use chrono::{DateTime, NaiveDateTime, SubsecRound, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::auth::scope::{AdminScope, ScopeError};
+use crate::db::DbConnection;
+use crate::domain::campaigns::{self, Campaign, CampaignFields, CampaignStatus};
+use crate::domain::ids::{CampaignId, StationId, UnionId};
+use crate::domain::org;
+use crate::domain::rules::{self, Rule};
+
+/// Why a campaign write is refused.
+#[derive(Debug, thiserror::Error)]
+pub enum CampaignRefusal {
+    /// A value the admin sent is out of bounds; the message names the field.
+    #[error("invalid: {0}")]
+    Invalid(String),
+    /// The campaign's state does not allow it (or it changed meanwhile); says why.
+    #[error("conflict: {0}")]
+    Conflict(String),
+    #[error(transparent)]
+    Scope(#[from] ScopeError),
+    #[error(transparent)]
+    Database(#[from] diesel::result::Error),
+}
+
+type Refused<T> = Result<T, CampaignRefusal>;
+
+fn invalid(message: impl Into<String>) -> CampaignRefusal {
+    CampaignRefusal::Invalid(message.into())
+}
+
+fn conflict(message: impl Into<String>) -> CampaignRefusal {
+    CampaignRefusal::Conflict(message.into())
+}
+
+/// `POST /admin/campaigns`. Times are instants (RFC 3339); kept at microseconds.
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewCampaign {
+    pub union_id: UnionId,
+    pub title: String,
+    pub item_name: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    pub total_stock: i64,
+    #[serde(default)]
+    pub per_worker_limit: Option<i32>,
+    pub claim_starts_at: DateTime<Utc>,
+    pub claim_ends_at: DateTime<Utc>,
+    pub redeem_until: DateTime<Utc>,
+    #[serde(default)]
+    pub station_ids: Vec<StationId>,
+    pub rules: Vec<Rule>,
+}
+
+/// `PATCH /admin/campaigns/{id}`: absent fields stay as they are.
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct CampaignEdit {
+    pub title: Option<String>,
+    pub item_name: Option<String>,
+    pub description: Option<String>,
+    pub total_stock: Option<i64>,
+    pub per_worker_limit: Option<i32>,
+    pub claim_starts_at: Option<DateTime<Utc>>,
+    pub claim_ends_at: Option<DateTime<Utc>>,
+    pub redeem_until: Option<DateTime<Utc>>,
+    pub station_ids: Option<Vec<StationId>>,
+    pub rules: Option<Vec<Rule>>,
+}
+
+fn at(t: DateTime<Utc>) -> NaiveDateTime {
+    t.naive_utc().trunc_subsecs(6)
+}
+
+fn text(raw: &str, field: &str, max: usize) -> Refused<String> {
+    super::text(raw, field, max).map_err(CampaignRefusal::Invalid)
+}
+
+fn check_window(f: &CampaignFields) -> Refused<()> {
+    if f.claim_starts_at >= f.claim_ends_at {
+        return Err(invalid("claim_ends_at must be after claim_starts_at"));
+    }
+    if f.redeem_until < f.claim_ends_at {
+        return Err(invalid("redeem_until must not be before claim_ends_at"));
+    }
+    Ok(())
+}
+
+fn check_stock(f: &CampaignFields) -> Refused<()> {
+    if !(1..=10_000_000).contains(&f.total_stock) {
+        return Err(invalid("total_stock must be between 1 and 10000000"));
+    }
+    if !(1..=100).contains(&f.per_worker_limit) {
+        return Err(invalid("per_worker_limit must be between 1 and 100"));
+    }
+    Ok(())
+}
+
+/// Rules are well-formed and every union they name exists; returns them as stored.
+fn check_rules(conn: &mut DbConnection, rules: &[Rule]) -> Refused<String> {
+    rules::validate(rules).map_err(CampaignRefusal::Invalid)?;
+    for id in rules::named_unions(rules) {
+        if org::find_union(conn, &id)?.is_none() {
+            return Err(invalid(format!("rules: member_of names no union ({id})")));
+        }
+    }
+    serde_json::to_string(rules).map_err(|e| diesel::result::Error::SerializationError(Box::new(e)).into())
+}
+
+/// At most 200 stations, each of the campaign's union or one below it.
+fn check_stations(conn: &mut DbConnection, union_path: &str, stations: &[StationId]) -> Refused<()> {
+    if stations.len() > 200 {
+        return Err(invalid("station_ids: at most 200"));
+    }
+    Ok(stations_under(conn, union_path, stations)?)
+}
+
+/// A station named that does not lie under the union.
+#[derive(Debug, thiserror::Error)]
+pub enum StationsRefusal {
+    #[error("station_ids: {0} is not a station of this union")]
+    NotUnder(StationId),
+    #[error(transparent)]
+    Database(#[from] diesel::result::Error),
+}
+
+impl From<StationsRefusal> for CampaignRefusal {
+    fn from(e: StationsRefusal) -> Self {
+        match e {
+            StationsRefusal::NotUnder(_) => Self::Invalid(e.to_string()),
+            StationsRefusal::Database(e) => Self::Database(e),
+        }
+    }
+}
+
+/// Every station belongs to the union at `union_path` or one below it (campaigns and
+/// counter staff alike).
+pub fn stations_under(
+    conn: &mut DbConnection,
+    union_path: &str,
+    stations: &[StationId],
+) -> Result<(), StationsRefusal> {
+    for id in stations {
+        if !org::station_under(conn, id, union_path)? {
+            return Err(StationsRefusal::NotUnder(id.clone()));
+        }
+    }
+    Ok(())
+}
+
+/// Creates a draft under a union of the admin's scope. Call inside a write transaction.
+pub fn create(
+    conn: &mut DbConnection,
+    scope: &AdminScope,
+    b: &NewCampaign,
+    now: NaiveDateTime,
+) -> Refused<Campaign> {
+    let mut fields = CampaignFields {
+        title: String::new(),
+        item_name: String::new(),
+        description: None,
+        total_stock: b.total_stock,
+        per_worker_limit: b.per_worker_limit.unwrap_or(1),
+        claim_starts_at: at(b.claim_starts_at),
+        claim_ends_at: at(b.claim_ends_at),
+        redeem_until: at(b.redeem_until),
+        rules: String::new(),
+    };
+    check_stock(&fields)?;
+    check_window(&fields)?;
+    fields.title = text(&b.title, "title", 100)?;
+    fields.item_name = text(&b.item_name, "item_name", 100)?;
+    fields.description = b
+        .description
+        .as_deref()
+        .map(|d| text(d, "description", 2000))
+        .transpose()?;
+    let union = scope.union(conn, &b.union_id)?;
+    check_stations(conn, &union.path, &b.station_ids)?;
+    fields.rules = check_rules(conn, &b.rules)?;
+    Ok(campaigns::create(
+        conn,
+        &union.id,
+        &fields,
+        &b.station_ids,
+        scope.user(),
+        now,
+    )?)
+}
+
+/// The campaign's fields with the edit applied (not yet checked against its state).
+fn edited(c: &Campaign, b: &CampaignEdit) -> Refused<CampaignFields> {
+    let f = CampaignFields {
+        title: b
+            .title
+            .as_deref()
+            .map(|t| text(t, "title", 100))
+            .transpose()?
+            .unwrap_or(c.title.clone()),
+        item_name: (b
+            .item_name
+            .as_deref()
+            .map(|t| text(t, "item_name", 100))
+            .transpose()?)
+        .unwrap_or(c.item_name.clone()),
+        description: (b
+            .description
+            .as_deref()
+            .map(|t| text(t, "description", 2000))
+            .transpose()?)
+        .or(c.description.clone()),
+        total_stock: b.total_stock.unwrap_or(c.total_stock),
+        per_worker_limit: b.per_worker_limit.unwrap_or(c.per_worker_limit),
+        claim_starts_at: b.claim_starts_at.map(at).unwrap_or(c.claim_starts_at),
+        claim_ends_at: b.claim_ends_at.map(at).unwrap_or(c.claim_ends_at),
+        redeem_until: b.redeem_until.map(at).unwrap_or(c.redeem_until),
+        rules: c.rules.clone(),
+    };
+    check_stock(&f)?;
+    check_window(&f)?;
+    Ok(f)
+}
+
+/// Drafts change freely. Once published: title and description, stock only upwards,
+/// and the claim and redeem deadlines only later. Takes the optimistic lock
+/// (`campaigns::begin_edit`). Call inside a write transaction.
+pub fn edit(
+    conn: &mut DbConnection,
+    scope: &AdminScope,
+    id: &CampaignId,
+    b: &CampaignEdit,
+    now: NaiveDateTime,
+) -> Refused<Campaign> {
+    let (c, union_path) = scope.campaign(conn, id)?;
+    let mut f = edited(&c, b)?;
+    if !campaigns::begin_edit(conn, &c, now)? {
+        return Err(conflict(
+            "the campaign was changed meanwhile; reload it and try again",
+        ));
+    }
+    match c.status {
+        CampaignStatus::Draft => {
+            if let Some(rules) = &b.rules {
+                f.rules = check_rules(conn, rules)?;
+            }
+            let stations = match &b.station_ids {
+                Some(s) => s.clone(),
+                None => campaigns::station_ids(conn, id)?,
+            };
+            check_stations(conn, &union_path, &stations)?;
+            campaigns::update_draft(conn, id, &f, &stations, now)?;
+        }
+        CampaignStatus::Closed => return Err(conflict("a closed campaign cannot change")),
+        CampaignStatus::Published | CampaignStatus::Paused => {
+            let fixed = b.item_name.is_some()
+                || b.per_worker_limit.is_some()
+                || b.claim_starts_at.is_some()
+                || b.rules.is_some()
+                || b.station_ids.is_some();
+            if fixed {
+                return Err(conflict(
+                    "after publishing only title, description, total_stock and later deadlines can change",
+                ));
+            }
+            if f.total_stock < c.total_stock
+                || f.claim_ends_at < c.claim_ends_at
+                || f.redeem_until < c.redeem_until
+            {
+                return Err(conflict(
+                    "after publishing stock may only grow and deadlines only move later",
+                ));
+            }
+            campaigns::update_published(conn, &c, &f, now)?;
+        }
+    }
+    Ok(campaigns::find(conn, id)?.ok_or(ScopeError::NotFound)?)
+}
+
+/// A lifecycle move an admin makes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Move {
+    Publish,
+    Pause,
+    Close,
+}
+
+impl Move {
+    fn from(self) -> &'static [CampaignStatus] {
+        match self {
+            Self::Publish => &[CampaignStatus::Draft, CampaignStatus::Paused],
+            Self::Pause => &[CampaignStatus::Published],
+            Self::Close => &[
+                CampaignStatus::Draft,
+                CampaignStatus::Published,
+                CampaignStatus::Paused,
+            ],
+        }
+    }
+
+    fn to(self) -> CampaignStatus {
+        match self {
+            Self::Publish => CampaignStatus::Published,
+            Self::Pause => CampaignStatus::Paused,
+            Self::Close => CampaignStatus::Closed,
+        }
+    }
+}
+
+/// Moves the campaign along its lifecycle, conditional on its current status. Publishing
+/// needs a station and an open claim window. Call inside a write transaction.
+pub fn transition(
+    conn: &mut DbConnection,
+    scope: &AdminScope,
+    id: &CampaignId,
+    step: Move,
+    now: NaiveDateTime,
+) -> Refused<Campaign> {
+    let (c, _) = scope.campaign(conn, id)?;
+    if step == Move::Publish && campaigns::station_ids(conn, id)?.is_empty() {
+        return Err(conflict("add at least one redemption station before publishing"));
+    }
+    if step == Move::Publish && now >= c.claim_ends_at {
+        return Err(conflict("the claim window is already over"));
+    }
+    if !campaigns::transition(conn, id, step.from(), step.to(), now)? {
+        return Err(conflict(format!(
+            "a {} campaign cannot become {}",
+            c.status,
+            step.to()
+        )));
+    }
+    Ok(campaigns::find(conn, id)?.ok_or(ScopeError::NotFound)?)
+}

@@ -1,0 +1,123 @@
+//! Claiming a voucher (领取) and giving one back.
+
+use chrono::NaiveDateTime;
+
+use crate::db::DbConnection;
+use crate::domain::campaigns::{self, Campaign, CampaignStatus};
+use crate::domain::eligibility::{self, Closed};
+use crate::domain::ids::{CampaignId, UserId, VoucherId};
+use crate::domain::rules::Reason;
+use crate::domain::voucher_code::VoucherKeys;
+use crate::domain::vouchers::{self, ClaimError, WalletEntry};
+
+/// A worker claims one voucher of a campaign.
+#[derive(Debug, Clone)]
+pub struct ClaimCommand {
+    pub campaign: CampaignId,
+    pub worker: UserId,
+}
+
+/// Why a claim is refused. Nothing is written for any of them.
+#[derive(Debug, thiserror::Error)]
+pub enum ClaimRefusal {
+    /// No such campaign, or a draft (drafts are invisible to workers).
+    #[error("no such campaign")]
+    NotFound,
+    #[error("claims are not open")]
+    NotOpen(Reason),
+    #[error("claims have ended")]
+    Ended(Reason),
+    /// The per-worker limit is reached; the newest voucher held, if any.
+    #[error("already claimed")]
+    AlreadyClaimed(Option<VoucherId>),
+    /// Every rule the worker does not meet.
+    #[error("not eligible")]
+    NotEligible(Vec<Reason>),
+    #[error("sold out")]
+    SoldOut,
+    #[error(transparent)]
+    Database(#[from] diesel::result::Error),
+}
+
+impl From<ClaimError> for ClaimRefusal {
+    fn from(e: ClaimError) -> Self {
+        match e {
+            ClaimError::AlreadyClaimed(v) => Self::AlreadyClaimed(Some(v)),
+            ClaimError::SoldOut => Self::SoldOut,
+            ClaimError::Database(e) => Self::Database(e),
+        }
+    }
+}
+
+/// Everything that decides a claim except taking stock. Returns the campaign and the
+/// claim number the new voucher would take. Reads only: on SQLite the handler runs it
+/// once before taking the single writer's lock, so refusals never queue for it.
+pub fn precheck(
+    conn: &mut DbConnection,
+    cmd: &ClaimCommand,
+    now: NaiveDateTime,
+) -> Result<(Campaign, i32), ClaimRefusal> {
+    let campaign = campaigns::find(conn, &cmd.campaign)?
+        .filter(|c| c.status != CampaignStatus::Draft)
+        .ok_or(ClaimRefusal::NotFound)?;
+    let a = eligibility::assess(conn, &campaign, &cmd.worker, now)?;
+    match a.window {
+        Some(Closed::NotOpen(reason)) => return Err(ClaimRefusal::NotOpen(reason)),
+        Some(Closed::Ended(reason)) => return Err(ClaimRefusal::Ended(reason)),
+        None => {}
+    }
+    if a.limit_reached {
+        return Err(ClaimRefusal::AlreadyClaimed(a.held.first().cloned()));
+    }
+    if !a.rules.is_empty() {
+        return Err(ClaimRefusal::NotEligible(a.rules));
+    }
+    if a.sold_out {
+        return Err(ClaimRefusal::SoldOut);
+    }
+    // Below the limit (at most 100), so the count fits.
+    let claim_no = i32::try_from(a.held.len()).map_or(i32::MAX, |n| n.saturating_add(1));
+    Ok((campaign, claim_no))
+}
+
+/// The claim: every check again inside the transaction, then one unit of stock and the
+/// voucher (see `vouchers::claim` for how stock and the per-worker key decide races).
+/// Call inside a write transaction; on a refusal the caller rolls back.
+pub fn claim(
+    conn: &mut DbConnection,
+    cmd: &ClaimCommand,
+    keys: &VoucherKeys,
+    now: NaiveDateTime,
+) -> Result<WalletEntry, ClaimRefusal> {
+    let (campaign, claim_no) = precheck(conn, cmd, now)?;
+    let voucher = vouchers::claim(conn, &campaign, &cmd.worker, claim_no, keys, now)?;
+    Ok((voucher, campaign.title, campaign.item_name))
+}
+
+/// Why a voucher cannot be given back.
+#[derive(Debug, thiserror::Error)]
+pub enum CancelRefusal {
+    /// No such voucher, or another worker's (the two look the same).
+    #[error("no such voucher")]
+    NotFound,
+    /// Redeemed, expired, cancelled or revoked already.
+    #[error("voucher not active")]
+    NotActive,
+    #[error(transparent)]
+    Database(#[from] diesel::result::Error),
+}
+
+/// The owner gives an unused voucher back (`issued → cancelled`); its unit returns to
+/// stock. Call inside a write transaction.
+pub fn cancel(
+    conn: &mut DbConnection,
+    worker: &UserId,
+    id: &VoucherId,
+    now: NaiveDateTime,
+) -> Result<WalletEntry, CancelRefusal> {
+    let (voucher, _, _): WalletEntry = vouchers::owned(conn, worker, id)?.ok_or(CancelRefusal::NotFound)?;
+    if !vouchers::cancel(conn, &voucher, now)? {
+        return Err(CancelRefusal::NotActive);
+    }
+    vouchers::owned(conn, worker, id)?.ok_or(CancelRefusal::NotFound)
+}

@@ -1,0 +1,183 @@
+//! The union tree as admins grow it: unions, stations and staff accounts.
+
+use chrono::NaiveDateTime;
+use serde::{Deserialize, Serialize};
+
+use super::campaigns::{stations_under, StationsRefusal};
+use crate::auth::scope::{AdminScope, ScopeError};
+use crate::db::DbConnection;
+use crate::domain::ids::{StationId, UnionId};
+use crate::domain::org::{self, NewStation, NewUnion, Station, Union, UnionKind};
+use crate::domain::profile::{PersonName, RegionCode, Role};
+use crate::domain::users::{self, CreateUserError, NewUser};
+
+/// Why an organisation write is refused.
+#[derive(Debug, thiserror::Error)]
+pub enum OrgRefusal {
+    /// A value out of bounds; the message names the field.
+    #[error("invalid: {0}")]
+    Invalid(String),
+    #[error("that phone is already registered")]
+    PhoneTaken,
+    #[error(transparent)]
+    Scope(#[from] ScopeError),
+    #[error(transparent)]
+    Database(#[from] diesel::result::Error),
+}
+
+impl From<CreateUserError> for OrgRefusal {
+    fn from(e: CreateUserError) -> Self {
+        match e {
+            CreateUserError::PhoneTaken => Self::PhoneTaken,
+            CreateUserError::Database(e) => Self::Database(e),
+        }
+    }
+}
+
+impl From<StationsRefusal> for OrgRefusal {
+    fn from(e: StationsRefusal) -> Self {
+        match e {
+            StationsRefusal::NotUnder(_) => Self::Invalid(e.to_string()),
+            StationsRefusal::Database(e) => Self::Database(e),
+        }
+    }
+}
+
+type Refused<T> = Result<T, OrgRefusal>;
+
+fn invalid(message: impl Into<String>) -> OrgRefusal {
+    OrgRefusal::Invalid(message.into())
+}
+
+/// `POST /admin/unions`.
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateUnion {
+    pub name: PersonName,
+    #[serde(default)]
+    pub parent_id: Option<UnionId>,
+    pub region_code: RegionCode,
+    #[serde(default)]
+    pub kind: Option<UnionKind>,
+    #[serde(default)]
+    pub onsite_auto_approve: bool,
+}
+
+/// A union under one of the admin's scope (only a platform admin plants a root); its
+/// region lies within its parent's. Call inside a write transaction.
+pub fn create_union(
+    conn: &mut DbConnection,
+    scope: &AdminScope,
+    b: &CreateUnion,
+    now: NaiveDateTime,
+) -> Refused<Union> {
+    let parent = match &b.parent_id {
+        Some(id) => Some(scope.union(conn, id)?),
+        None if matches!(scope, AdminScope::Platform { .. }) => None,
+        None => return Err(invalid("parent_id is required")),
+    };
+    let region = b.region_code.as_str();
+    if let Some(p) = parent.as_ref().filter(|p| p.kind != UnionKind::National) {
+        if !region.starts_with(org::region_prefix(&p.region_code)) {
+            return Err(invalid("region_code must lie within the parent union's region"));
+        }
+    }
+    let new = NewUnion {
+        name: b.name.clone().into_string(),
+        parent: parent.as_ref(),
+        kind: b
+            .kind
+            .unwrap_or_else(|| UnionKind::infer(region, parent.as_ref())),
+        region_code: region.to_owned(),
+        onsite_auto_approve: b.onsite_auto_approve,
+        created_by: scope.user(),
+    };
+    Ok(org::create_union(conn, new, now)?)
+}
+
+/// `POST /admin/stations`.
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateStation {
+    pub union_id: UnionId,
+    pub name: PersonName,
+    #[serde(default)]
+    pub address: Option<String>,
+    #[serde(default)]
+    pub lat: Option<f64>,
+    #[serde(default)]
+    pub lng: Option<f64>,
+    #[serde(default)]
+    pub open_24h: bool,
+    #[serde(default)]
+    pub opening_hours: Option<String>,
+}
+
+fn optional_text(raw: Option<&str>, field: &str, max: usize) -> Refused<Option<String>> {
+    raw.map(|t| super::text(t, field, max).map_err(OrgRefusal::Invalid))
+        .transpose()
+}
+
+/// A station of a union in the admin's scope. Call inside a write transaction.
+pub fn create_station(
+    conn: &mut DbConnection,
+    scope: &AdminScope,
+    b: &CreateStation,
+    now: NaiveDateTime,
+) -> Refused<Station> {
+    if b.lat.is_some_and(|v| !(-90.0..=90.0).contains(&v))
+        || b.lng.is_some_and(|v| !(-180.0..=180.0).contains(&v))
+    {
+        return Err(invalid("lat must be within ±90 and lng within ±180"));
+    }
+    if b.lat.is_some() != b.lng.is_some() {
+        return Err(invalid("lat and lng go together"));
+    }
+    let new = NewStation {
+        id: StationId::generate(),
+        union_id: b.union_id.clone(),
+        name: b.name.clone().into_string(),
+        address: optional_text(b.address.as_deref(), "address", 200)?,
+        lat: b.lat,
+        lng: b.lng,
+        open_24h: b.open_24h,
+        opening_hours: optional_text(b.opening_hours.as_deref(), "opening_hours", 100)?,
+        created_at: now,
+    };
+    scope.union(conn, &new.union_id)?;
+    Ok(org::create_station(conn, &new)?)
+}
+
+/// Only counters are bound to stations, and each needs at least one; only counters and
+/// union admins are created here. Checked before the password is hashed.
+pub fn check_staff_role(role: Role, stations: &[StationId]) -> Refused<()> {
+    match role {
+        Role::Counter if stations.is_empty() => {
+            Err(invalid("station_ids: a counter needs at least one station"))
+        }
+        Role::UnionAdmin if !stations.is_empty() => {
+            Err(invalid("station_ids: only counters are bound to stations"))
+        }
+        Role::Counter | Role::UnionAdmin => Ok(()),
+        Role::Worker | Role::PlatformAdmin => Err(invalid("role must be counter or union_admin")),
+    }
+}
+
+/// A staff account of a union in the admin's scope, bound to stations under it.
+/// `user.union_id` names the union. Call inside a write transaction.
+pub fn create_staff(
+    conn: &mut DbConnection,
+    scope: &AdminScope,
+    user: &NewUser,
+    stations: &[StationId],
+) -> Refused<()> {
+    check_staff_role(user.role, stations)?;
+    let union_id = user
+        .union_id
+        .as_ref()
+        .ok_or_else(|| invalid("union_id is required"))?;
+    let union = scope.union(conn, union_id)?;
+    stations_under(conn, &union.path, stations)?;
+    users::create(conn, user)?;
+    Ok(org::bind_stations(conn, &user.id, stations)?)
+}

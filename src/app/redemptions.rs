@@ -1,0 +1,262 @@
+//! The counter's 核销 (look a code up, redeem it exactly once) and the admin's side:
+//! reversal (冲正) and revoking an unused voucher.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use serde_json::json;
+
+use crate::auth::scope::{AdminScope, CounterScope, ScopeError};
+use crate::db::schema::{campaigns, users};
+use crate::db::DbConnection;
+use crate::domain::campaigns as campaign_queries;
+use crate::domain::ids::{RedemptionId, StationId, UserId, VoucherId};
+use crate::domain::phone::Phone;
+use crate::domain::redemptions::{self, Redeem, RedeemError, Redeemed, Redemption, ReverseError};
+use crate::domain::voucher_code::{VoucherCode, VoucherKeys};
+use crate::domain::vouchers::{self, Voucher, VoucherState};
+use crate::domain::{audit, utc};
+
+/// A voucher found by its code, with what a counter may learn of it.
+#[derive(Debug)]
+pub struct Found {
+    pub voucher: Voucher,
+    pub campaign_title: String,
+    pub item_name: String,
+    pub holder_name: String,
+    pub holder_phone: Phone,
+    pub campaign_stations: Vec<StationId>,
+    /// Its live redemption, from `redemptions`.
+    pub redeemed: Option<Redeemed>,
+}
+
+/// Finds a voucher by its code (only a keyed hash is stored). Reads only.
+pub fn find_by_code(
+    conn: &mut DbConnection,
+    keys: &VoucherKeys,
+    code: &VoucherCode,
+) -> QueryResult<Option<Found>> {
+    let Some(voucher) = vouchers::find_by_code_hash(conn, &keys.lookup_hash(code))? else {
+        return Ok(None);
+    };
+    let (campaign_title, item_name): (String, String) = campaigns::table
+        .find(&voucher.campaign_id)
+        .select((campaigns::title, campaigns::item_name))
+        .first(conn)?;
+    let (holder_name, holder_phone): (String, Phone) = users::table
+        .find(&voucher.user_id)
+        .select((users::name, users::phone))
+        .first(conn)?;
+    let campaign_stations = campaign_queries::station_ids(conn, &voucher.campaign_id)?;
+    let redeemed = redemptions::live_of(conn, &voucher.id)?;
+    Ok(Some(Found {
+        voucher,
+        campaign_title,
+        item_name,
+        holder_name,
+        holder_phone,
+        campaign_stations,
+        redeemed,
+    }))
+}
+
+/// What a counter's lookup answers: the voucher, its state now, and whether it can be
+/// redeemed at one of `here`.
+#[derive(Debug)]
+pub struct Lookup {
+    pub found: Found,
+    pub state: VoucherState,
+    pub redeemable_here: bool,
+}
+
+pub fn look_up(
+    conn: &mut DbConnection,
+    keys: &VoucherKeys,
+    code: &VoucherCode,
+    here: &[StationId],
+    now: NaiveDateTime,
+) -> QueryResult<Option<Lookup>> {
+    Ok(find_by_code(conn, keys, code)?.map(|found| {
+        let state = found.voucher.state_at(now);
+        let redeemable_here =
+            state == VoucherState::Issued && found.campaign_stations.iter().any(|s| here.contains(s));
+        Lookup {
+            found,
+            state,
+            redeemable_here,
+        }
+    }))
+}
+
+/// A counter redeems a code at one of its stations.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RedeemCommand {
+    pub code: VoucherCode,
+    pub station_id: StationId,
+}
+
+/// Why a redemption is refused. Nothing is written for any of them.
+#[derive(Debug, thiserror::Error)]
+pub enum RedeemRefusal {
+    /// No voucher has this code (the handler counts it against guessing).
+    #[error("unknown code")]
+    UnknownCode,
+    #[error("station not allowed")]
+    StationNotAllowed,
+    #[error("already redeemed")]
+    AlreadyRedeemed(Option<Redeemed>),
+    #[error("expired")]
+    Expired,
+    #[error("cancelled")]
+    Cancelled,
+    #[error("revoked")]
+    Revoked,
+    #[error(transparent)]
+    Scope(#[from] ScopeError),
+    #[error(transparent)]
+    Database(#[from] diesel::result::Error),
+}
+
+impl From<RedeemError> for RedeemRefusal {
+    fn from(e: RedeemError) -> Self {
+        match e {
+            RedeemError::AlreadyRedeemed(r) => Self::AlreadyRedeemed(r),
+            RedeemError::Expired => Self::Expired,
+            RedeemError::Cancelled => Self::Cancelled,
+            RedeemError::Revoked => Self::Revoked,
+            RedeemError::Database(e) => Self::Database(e),
+        }
+    }
+}
+
+/// Everything decided before the lock: the station is the counter's and the campaign's,
+/// the code names a voucher, and that voucher is redeemable now. Reads only.
+pub fn precheck(
+    conn: &mut DbConnection,
+    scope: &CounterScope,
+    keys: &VoucherKeys,
+    cmd: &RedeemCommand,
+    now: NaiveDateTime,
+) -> Result<Voucher, RedeemRefusal> {
+    if !scope.has_station(&cmd.station_id) {
+        return Err(RedeemRefusal::StationNotAllowed);
+    }
+    let found = find_by_code(conn, keys, &cmd.code)?.ok_or(RedeemRefusal::UnknownCode)?;
+    if !found.campaign_stations.contains(&cmd.station_id) {
+        return Err(RedeemRefusal::StationNotAllowed);
+    }
+    if let Some(e) = redemptions::refusal(&found.voucher, found.redeemed, now) {
+        return Err(e.into());
+    }
+    Ok(found.voucher)
+}
+
+/// The redemption itself, behind the database fence (see `redemptions::redeem`).
+/// `voucher` comes from `precheck`. Call inside a write transaction.
+pub fn redeem(
+    conn: &mut DbConnection,
+    voucher: &Voucher,
+    cmd: &RedeemCommand,
+    counter: &UserId,
+    terminal: Option<&str>,
+    now: NaiveDateTime,
+) -> Result<Redemption, RedeemRefusal> {
+    let r = Redeem {
+        voucher,
+        station: &cmd.station_id,
+        counter,
+        terminal,
+    };
+    Ok(redemptions::redeem(conn, r, now)?)
+}
+
+/// Why a reversal or a revocation is refused.
+#[derive(Debug, thiserror::Error)]
+pub enum AdminVoucherRefusal {
+    #[error("reversal window passed")]
+    WindowPassed,
+    #[error("already reversed")]
+    AlreadyReversed,
+    /// Revoking a voucher that is not `issued` (and unexpired) any more.
+    #[error("voucher not active")]
+    NotActive,
+    #[error(transparent)]
+    Scope(#[from] ScopeError),
+    #[error(transparent)]
+    Database(#[from] diesel::result::Error),
+}
+
+impl From<ReverseError> for AdminVoucherRefusal {
+    fn from(e: ReverseError) -> Self {
+        match e {
+            ReverseError::WindowPassed => Self::WindowPassed,
+            ReverseError::AlreadyReversed => Self::AlreadyReversed,
+            ReverseError::Database(e) => Self::Database(e),
+        }
+    }
+}
+
+/// 冲正 within 24 hours by an admin of the campaign's union: the voucher is `issued`
+/// again; who, when and why are recorded, and audited. Call inside a write transaction.
+pub fn reverse(
+    conn: &mut DbConnection,
+    scope: &AdminScope,
+    id: &RedemptionId,
+    reason: &str,
+    now: NaiveDateTime,
+) -> Result<Redemption, AdminVoucherRefusal> {
+    let redemption = redemptions::find(conn, id)?.ok_or(ScopeError::NotFound)?;
+    scope.campaign(conn, &redemption.campaign_id)?;
+    redemptions::reverse(conn, &redemption, scope.user(), reason, now)?;
+    let detail = json!({"voucher_id": redemption.voucher_id, "reason": reason});
+    audit::record(
+        conn,
+        scope.user(),
+        "redemption.reverse",
+        id.as_str(),
+        &detail,
+        now,
+    )?;
+    Ok(redemptions::find(conn, id)?.ok_or(ScopeError::NotFound)?)
+}
+
+/// What a revocation answers.
+#[derive(Debug, serde::Serialize)]
+pub struct Revoked {
+    pub voucher_id: VoucherId,
+    pub status: VoucherState,
+    pub revoked_at: chrono::DateTime<chrono::Utc>,
+    pub reason: String,
+}
+
+/// An admin withdraws an unused voucher (say, claimed by fraud); its unit returns to
+/// stock, and the act is audited. Call inside a write transaction.
+pub fn revoke(
+    conn: &mut DbConnection,
+    scope: &AdminScope,
+    id: &VoucherId,
+    reason: &str,
+    now: NaiveDateTime,
+) -> Result<Revoked, AdminVoucherRefusal> {
+    let voucher = vouchers::find(conn, id)?.ok_or(ScopeError::NotFound)?;
+    scope.campaign(conn, &voucher.campaign_id)?;
+    if voucher.state_at(now) != VoucherState::Issued
+        || !vouchers::revoke(conn, &voucher, scope.user(), reason, now)?
+    {
+        return Err(AdminVoucherRefusal::NotActive);
+    }
+    audit::record(
+        conn,
+        scope.user(),
+        "voucher.revoke",
+        id.as_str(),
+        &json!({"reason": reason}),
+        now,
+    )?;
+    Ok(Revoked {
+        voucher_id: id.clone(),
+        status: VoucherState::Revoked,
+        revoked_at: utc(now),
+        reason: reason.to_owned(),
+    })
+}

@@ -1,0 +1,7 @@
+//! HTTP helpers the route modules share: pagination, the Idempotency-Key runner and
+//! request fingerprints, and the extractor settings that keep every failure problem+json.
+//! Route modules import from here and from `views`, never from each other.
+
+pub mod extract;
+pub mod idempotent;
+pub mod pagination;

@@ -1,0 +1,106 @@
+//! People: an account as its owner sees it, staff accounts, and workers as staff see them.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use super::membership::MembershipView;
+use crate::domain::ids::{StationId, UnionId, UserId};
+use crate::domain::phone::{mask_name, Phone};
+use crate::domain::profile::{Occupation, Role};
+use crate::domain::users::{NewUser, User};
+use crate::domain::utc;
+use crate::domain::workers::Member;
+
+/// The account as its owner sees it (full phone: it is theirs).
+#[derive(Debug, Serialize)]
+pub struct AccountView {
+    pub id: UserId,
+    pub phone: Phone,
+    pub name: String,
+    pub role: Role,
+    pub occupation: Option<Occupation>,
+    pub region_code: Option<String>,
+    pub employer: Option<String>,
+    pub occupation_verified: bool,
+    pub hardship_archived: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<&User> for AccountView {
+    fn from(u: &User) -> Self {
+        Self {
+            id: u.id.clone(),
+            phone: u.phone.clone(),
+            name: u.name.clone(),
+            role: u.role,
+            occupation: u.occupation,
+            region_code: u.region_code.clone(),
+            employer: u.employer.clone(),
+            occupation_verified: u.occupation_verified,
+            hardship_archived: u.hardship_archived,
+            created_at: utc(u.created_at),
+        }
+    }
+}
+
+/// `GET /me`: the account and its membership standing.
+#[derive(Debug, Serialize)]
+pub struct MeView {
+    #[serde(flatten)]
+    pub account: AccountView,
+    pub membership: MembershipView,
+}
+
+/// A staff account as the admin who created it sees it.
+#[derive(Debug, Serialize)]
+pub struct StaffView {
+    id: UserId,
+    phone_masked: String,
+    name: String,
+    role: Role,
+    union_id: Option<UnionId>,
+    station_ids: Vec<StationId>,
+}
+
+pub fn staff(user: &NewUser, stations: &[StationId]) -> StaffView {
+    StaffView {
+        id: user.id.clone(),
+        phone_masked: user.phone.masked(),
+        name: user.name.clone(),
+        role: user.role,
+        union_id: user.union_id.clone(),
+        station_ids: stations.to_vec(),
+    }
+}
+
+/// A worker as staff see them: masked, and only what their work needs.
+#[derive(Debug, Serialize)]
+pub struct WorkerView {
+    pub id: UserId,
+    name_masked: String,
+    phone_masked: String,
+    occupation: Option<Occupation>,
+    region_code: Option<String>,
+    occupation_verified: bool,
+    hardship_archived: bool,
+    union_id: UnionId,
+    member_no: String,
+    member_since: DateTime<Utc>,
+}
+
+impl From<Member> for WorkerView {
+    fn from(m: Member) -> Self {
+        Self {
+            id: m.id,
+            name_masked: mask_name(&m.name),
+            phone_masked: m.phone.masked(),
+            occupation: m.occupation,
+            region_code: m.region_code,
+            occupation_verified: m.occupation_verified,
+            hardship_archived: m.hardship_archived,
+            union_id: m.union_id,
+            member_no: m.member_no,
+            member_since: utc(m.member_since),
+        }
+    }
+}
