@@ -5,6 +5,12 @@
 //!
 //! Environment: BENCH_DATABASE_URL (an administrative URL; a fresh database is created),
 //! BENCH_CLAIMS (default 20000), BENCH_CONCURRENCY (default 64), BENCH_PGBENCH_SECS (15).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    clippy::cast_possible_wrap
+)]
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};

@@ -1,4 +1,10 @@
 //! Campaigns, eligibility with every reason, and the wallet.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    clippy::cast_possible_wrap
+)]
 mod common;
 
 use common::campaigns::courier_rules;

@@ -1,4 +1,10 @@
 //! The flash claim: no oversell, one voucher per worker, idempotent retries.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    clippy::cast_possible_wrap
+)]
 mod common;
 
 use std::collections::HashSet;

@@ -1,4 +1,10 @@
 //! The `zhijian` binary itself: its subcommands and a graceful stop on SIGTERM.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    clippy::cast_possible_wrap
+)]
 mod common;
 
 use std::process::{Command, Stdio};

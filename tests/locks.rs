@@ -1,4 +1,10 @@
 //! The lock and limit service, in-process and (when configured) against real Redis.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    clippy::cast_possible_wrap
+)]
 mod common;
 
 use std::time::Duration;

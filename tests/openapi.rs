@@ -1,4 +1,10 @@
 //! `api-spec/openapi.yaml` and the routes the service serves must not drift apart.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    clippy::cast_possible_wrap
+)]
 mod common;
 
 use std::collections::BTreeSet;

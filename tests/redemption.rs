@@ -1,4 +1,10 @@
 //! Counter redemption (核销): exactly once across counters, instances, retries and Redis failures.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    clippy::cast_possible_wrap
+)]
 mod common;
 
 use common::*;

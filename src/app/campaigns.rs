@@ -1,15 +1,16 @@
 //! Campaigns as admins write them: create, edit (a draft freely, a published campaign
 //! only in ways that cannot hurt a claimant), publish ⇄ pause, close.
 
-use chrono::{DateTime, NaiveDateTime, SubsecRound, Utc};
+use chrono::{DateTime, NaiveDateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::auth::scope::{AdminScope, ScopeError};
 use crate::db::DbConnection;
 use crate::domain::campaigns::{self, Campaign, CampaignFields, CampaignStatus};
 use crate::domain::ids::{CampaignId, StationId, UnionId};
-use crate::domain::org;
-use crate::domain::rules::{self, Rule};
+use crate::domain::rules::Rule;
+
+use super::campaign_checks::{at, check_rules, check_stations, check_stock, check_window, text};
 
 /// Why a campaign write is refused.
 #[derive(Debug, thiserror::Error)]
@@ -26,9 +27,9 @@ pub enum CampaignRefusal {
     Database(#[from] diesel::result::Error),
 }
 
-type Refused<T> = Result<T, CampaignRefusal>;
+pub(super) type Refused<T> = Result<T, CampaignRefusal>;
 
-fn invalid(message: impl Into<String>) -> CampaignRefusal {
+pub(super) fn invalid(message: impl Into<String>) -> CampaignRefusal {
     CampaignRefusal::Invalid(message.into())
 }
 
@@ -70,86 +71,6 @@ pub struct CampaignEdit {
     pub redeem_until: Option<DateTime<Utc>>,
     pub station_ids: Option<Vec<StationId>>,
     pub rules: Option<Vec<Rule>>,
-}
-
-fn at(t: DateTime<Utc>) -> NaiveDateTime {
-    t.naive_utc().trunc_subsecs(6)
-}
-
-fn text(raw: &str, field: &str, max: usize) -> Refused<String> {
-    super::text(raw, field, max).map_err(CampaignRefusal::Invalid)
-}
-
-fn check_window(f: &CampaignFields) -> Refused<()> {
-    if f.claim_starts_at >= f.claim_ends_at {
-        return Err(invalid("claim_ends_at must be after claim_starts_at"));
-    }
-    if f.redeem_until < f.claim_ends_at {
-        return Err(invalid("redeem_until must not be before claim_ends_at"));
-    }
-    Ok(())
-}
-
-fn check_stock(f: &CampaignFields) -> Refused<()> {
-    if !(1..=10_000_000).contains(&f.total_stock) {
-        return Err(invalid("total_stock must be between 1 and 10000000"));
-    }
-    if !(1..=100).contains(&f.per_worker_limit) {
-        return Err(invalid("per_worker_limit must be between 1 and 100"));
-    }
-    Ok(())
-}
-
-/// Rules are well-formed and every union they name exists; returns them as stored.
-fn check_rules(conn: &mut DbConnection, rules: &[Rule]) -> Refused<String> {
-    rules::validate(rules).map_err(CampaignRefusal::Invalid)?;
-    for id in rules::named_unions(rules) {
-        if org::find_union(conn, &id)?.is_none() {
-            return Err(invalid(format!("rules: member_of names no union ({id})")));
-        }
-    }
-    serde_json::to_string(rules).map_err(|e| diesel::result::Error::SerializationError(Box::new(e)).into())
-}
-
-/// At most 200 stations, each of the campaign's union or one below it.
-fn check_stations(conn: &mut DbConnection, union_path: &str, stations: &[StationId]) -> Refused<()> {
-    if stations.len() > 200 {
-        return Err(invalid("station_ids: at most 200"));
-    }
-    Ok(stations_under(conn, union_path, stations)?)
-}
-
-/// A station named that does not lie under the union.
-#[derive(Debug, thiserror::Error)]
-pub enum StationsRefusal {
-    #[error("station_ids: {0} is not a station of this union")]
-    NotUnder(StationId),
-    #[error(transparent)]
-    Database(#[from] diesel::result::Error),
-}
-
-impl From<StationsRefusal> for CampaignRefusal {
-    fn from(e: StationsRefusal) -> Self {
-        match e {
-            StationsRefusal::NotUnder(_) => Self::Invalid(e.to_string()),
-            StationsRefusal::Database(e) => Self::Database(e),
-        }
-    }
-}
-
-/// Every station belongs to the union at `union_path` or one below it (campaigns and
-/// counter staff alike).
-pub fn stations_under(
-    conn: &mut DbConnection,
-    union_path: &str,
-    stations: &[StationId],
-) -> Result<(), StationsRefusal> {
-    for id in stations {
-        if !org::station_under(conn, id, union_path)? {
-            return Err(StationsRefusal::NotUnder(id.clone()));
-        }
-    }
-    Ok(())
 }
 
 /// Creates a draft under a union of the admin's scope. Call inside a write transaction.

@@ -10,6 +10,7 @@
 //! Where does a claim decide? `app::claims::claim`. A redemption? `app::redemptions::redeem`.
 
 pub mod accounts;
+mod campaign_checks;
 pub mod campaigns;
 pub mod claims;
 pub mod membership;

@@ -3,7 +3,7 @@
 use chrono::NaiveDateTime;
 use serde::{Deserialize, Serialize};
 
-use super::campaigns::{stations_under, StationsRefusal};
+use super::campaign_checks::{stations_under, StationsRefusal};
 use crate::auth::scope::{AdminScope, ScopeError};
 use crate::db::DbConnection;
 use crate::domain::ids::{StationId, UnionId};

@@ -32,7 +32,10 @@ pub fn set_flags(
 ) -> Result<Member, ScopeError> {
     member_in_scope(conn, scope, id)?;
     workers::set_flags(conn, id, flags, now)?;
-    let detail = json!({"hardship_archived": flags.hardship_archived, "occupation_verified": flags.occupation_verified});
+    let detail = json!({
+        "hardship_archived": flags.hardship_archived,
+        "occupation_verified": flags.occupation_verified,
+    });
     audit::record(conn, scope.user(), "worker.flags", id.as_str(), &detail, now)?;
     member_in_scope(conn, scope, id)
 }

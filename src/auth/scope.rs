@@ -11,9 +11,10 @@ use diesel::prelude::*;
 use super::Principal;
 use crate::db::schema::{unions, users};
 use crate::db::DbConnection;
+use crate::domain::applications;
 use crate::domain::campaigns::{self, Campaign};
 use crate::domain::ids::{ApplicationId, CampaignId, StationId, UnionId, UserId};
-use crate::domain::membership::{self, Application, ApplicationKind};
+use crate::domain::membership::{Application, ApplicationKind};
 use crate::domain::org;
 use crate::domain::profile::Role;
 
@@ -129,7 +130,7 @@ impl AdminScope {
         id: &ApplicationId,
         kind: ApplicationKind,
     ) -> Result<Application, ScopeError> {
-        match membership::find_with_union_path(conn, id, kind)? {
+        match applications::find_with_union_path(conn, id, kind)? {
             Some((app, path)) if self.covers(&path) => Ok(app),
             _ => Err(ScopeError::NotFound),
         }

@@ -1,5 +1,6 @@
 //! Domain types (parsed, never re-validated) and the queries that own each model.
 
+pub mod applications;
 pub mod audit;
 pub mod campaigns;
 pub mod eligibility;

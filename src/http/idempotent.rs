@@ -142,3 +142,75 @@ where
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use actix_web::test::TestRequest;
+    use serde::{Deserialize, Serialize};
+    use serde_json::{json, Value};
+
+    use super::fingerprint;
+    use crate::app::redemptions::RedeemCommand;
+
+    const STATION: &str = "0190f0c4-5a1b-7c2d-8e3f-405162738495";
+    const OTHER_STATION: &str = "0190f0c4-5a1b-7c2d-8e3f-405162738496";
+
+    fn print_of<B: Serialize>(body: &B) -> String {
+        let req = TestRequest::post()
+            .uri("/api/v1/counter/redemptions")
+            .to_http_request();
+        fingerprint(&req, &[], body).unwrap()
+    }
+
+    fn redeem(v: Value) -> RedeemCommand {
+        serde_json::from_value(v).unwrap()
+    }
+
+    #[test]
+    fn every_field_of_a_redemption_is_in_its_fingerprint() {
+        let sample = json!({"code": "ABCD-EFGH-JKMN-PQRS", "station_id": STATION});
+        // Another valid value for each field; a field added to `RedeemCommand` must be
+        // listed here, or this test fails on the key check below.
+        let other = json!({"code": "ABCD-EFGH-JKMN-PQRT", "station_id": OTHER_STATION});
+        let serialised = serde_json::to_value(redeem(sample.clone())).unwrap();
+        let keys: Vec<&String> = serialised.as_object().unwrap().keys().collect();
+        assert_eq!(keys, other.as_object().unwrap().keys().collect::<Vec<_>>());
+        let base = print_of(&redeem(sample.clone()));
+        for key in keys {
+            let mut changed = sample.clone();
+            changed[key] = other[key].clone();
+            assert_ne!(
+                base,
+                print_of(&redeem(changed)),
+                "{key} is not in the fingerprint"
+            );
+        }
+    }
+
+    #[test]
+    fn a_field_added_to_a_body_changes_the_fingerprint_without_more_code() {
+        #[derive(Serialize, Deserialize)]
+        struct WithNote {
+            #[serde(flatten)]
+            base: RedeemCommand,
+            note: Option<String>,
+        }
+        let base = redeem(json!({"code": "ABCD-EFGH-JKMN-PQRS", "station_id": STATION}));
+        let plain = print_of(&WithNote {
+            base: base.clone(),
+            note: None,
+        });
+        let noted = print_of(&WithNote {
+            base,
+            note: Some("窗口2".into()),
+        });
+        assert_ne!(plain, noted);
+    }
+
+    #[test]
+    fn two_spellings_of_one_request_share_a_fingerprint() {
+        let typed = redeem(json!({"code": "abcd efgh jkmn pqrs", "station_id": STATION.to_uppercase()}));
+        let scanned = redeem(json!({"station_id": STATION, "code": "zhijian:v1:ABCDEFGHJKMNPQRS"}));
+        assert_eq!(print_of(&typed), print_of(&scanned));
+    }
+}

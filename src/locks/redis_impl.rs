@@ -133,7 +133,7 @@ impl RedisLocks {
             .arg(token)
             .arg("NX")
             .arg("PX")
-            .arg(ttl.as_millis().max(1) as u64);
+            .arg(millis(ttl));
         let reply: Option<String> = self
             .call(|mut conn| async move { cmd.query_async(&mut conn).await })
             .await?;
@@ -151,13 +151,13 @@ impl RedisLocks {
 
     pub async fn hit(&self, key: &str, window: Duration) -> Result<Hits, LockError> {
         let mut invocation = self.hit.key(self.key(key));
-        invocation.arg(window.as_millis().max(1) as u64);
+        invocation.arg(millis(window));
         let (count, ttl_ms): (u64, i64) = self
             .call(|mut conn| async move { invocation.invoke_async(&mut conn).await })
             .await?;
         Ok(Hits {
             count,
-            resets_in: Duration::from_millis(ttl_ms.max(0) as u64),
+            resets_in: Duration::from_millis(u64::try_from(ttl_ms).unwrap_or(0)),
         })
     }
 
@@ -169,7 +169,7 @@ impl RedisLocks {
             .await?;
         Ok(Hits {
             count: count.unwrap_or(0),
-            resets_in: Duration::from_millis(ttl_ms.max(0) as u64),
+            resets_in: Duration::from_millis(u64::try_from(ttl_ms).unwrap_or(0)),
         })
     }
 
@@ -187,4 +187,9 @@ impl RedisLocks {
             .await?;
         Ok(())
     }
+}
+
+/// A duration in whole milliseconds for Redis (at least 1; saturating far beyond any TTL).
+fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis().max(1)).unwrap_or(u64::MAX)
 }

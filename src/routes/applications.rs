@@ -8,8 +8,9 @@ use crate::app::{self, membership as app_membership};
 use crate::auth::scope::{AdminScope, ADMIN_ROLES};
 use crate::auth::Principal;
 use crate::db;
+use crate::domain::applications;
 use crate::domain::ids::ApplicationId;
-use crate::domain::membership::{self as ms, ApplicationKind, ApplicationStatus};
+use crate::domain::membership::{ApplicationKind, ApplicationStatus};
 use crate::domain::now;
 use crate::error::ApiError;
 use crate::http::pagination;
@@ -41,7 +42,14 @@ async fn list(
     };
     let views = db::run(&state.pool, move |conn| {
         let scope = AdminScope::load(conn, &principal)?;
-        let rows = ms::list_for_unions(conn, scope.path_prefix(), kind, status, after.as_ref(), limit + 1)?;
+        let rows = applications::list_for_unions(
+            conn,
+            scope.path_prefix(),
+            kind,
+            status,
+            after.as_ref(),
+            limit + 1,
+        )?;
         Ok::<_, ApiError>(views::applications(conn, rows)?)
     })
     .await?;

@@ -14,7 +14,7 @@ use crate::domain::ids::{StationId, UserId};
 use crate::domain::now;
 use crate::domain::voucher_code::VoucherCode;
 use crate::error::{ApiError, ErrorCode};
-use crate::http::idempotent;
+use crate::http::idempotent::{self, Ticket};
 use crate::state::AppState;
 use crate::views::vouchers::{LookupView, RedemptionView};
 
@@ -113,43 +113,54 @@ pub async fn redeem(
     let terminal = terminal_id(&req)?;
     let key = idempotent::key(&req)?;
     let hash = idempotent::fingerprint(&req, &[], &cmd)?;
-    let (st, me) = (state.clone(), principal.user_id.clone());
-    idempotent::run(&state, &principal.user_id.clone(), key, hash, |stored| stored, move |ticket| async move {
-        guard_guessing(&st, &principal.user_id).await?;
-        let (keys, checked) = (st.voucher_keys.clone(), cmd.clone());
-        let prechecked = db::run(&st.pool, move |conn| {
-            let scope = CounterScope::load(conn, &principal)?;
-            Ok::<_, ApiError>(app::precheck(conn, &scope, &keys, &checked, now()))
-        })
-        .await?;
-        let voucher = match prechecked {
-            Ok(voucher) => voucher,
-            Err(RedeemRefusal::UnknownCode) => return Err(miss(&st, &me).await),
-            Err(refusal) => return Err(refusal.into()),
-        };
-        let lease = match st.locks.try_acquire(&format!("lock:redeem:{}", voucher.id), REDEMPTION_LOCK_TTL).await {
-            Ok(Some(lease)) => Some(lease),
-            Ok(None) => return Err(ErrorCode::RedemptionInProgress.into()),
-            Err(e) => {
-                tracing::warn!(error = %e, "redemption lock unavailable; the database fence decides alone");
-                None
-            }
-        };
-        let result = db::transaction(&st.pool, move |conn| {
-            let redemption = app::redeem(conn, &voucher, &cmd, &me, terminal.as_deref(), now())?;
-            let answer = serde_json::to_string(&RedemptionView::from(redemption)).map_err(ApiError::internal)?;
-            if let Some(ticket) = &ticket {
-                ticket.complete(conn, StatusCode::CREATED, &answer)?;
-            }
-            Ok((StatusCode::CREATED, answer))
-        })
-        .await;
-        if let Some(lease) = lease {
-            if let Err(e) = st.locks.release(&lease).await {
-                tracing::warn!(error = %e, "could not release a redemption lock; it expires on its own");
-            }
-        }
-        result
+    let (st, who) = (state.clone(), principal.user_id.clone());
+    let work = move |ticket| redeem_once(st, principal, cmd, terminal, ticket);
+    idempotent::run(&state, &who, key, hash, |stored| stored, work).await
+}
+
+/// One attempt: guess limit, the checks before the lock, the lock, the fence.
+async fn redeem_once(
+    st: web::Data<AppState>,
+    principal: Principal,
+    cmd: RedeemCommand,
+    terminal: Option<String>,
+    ticket: Option<Ticket>,
+) -> Result<(StatusCode, String), ApiError> {
+    let me = principal.user_id.clone();
+    guard_guessing(&st, &me).await?;
+    let (keys, checked) = (st.voucher_keys.clone(), cmd.clone());
+    let prechecked = db::run(&st.pool, move |conn| {
+        let scope = CounterScope::load(conn, &principal)?;
+        Ok::<_, ApiError>(app::precheck(conn, &scope, &keys, &checked, now()))
     })
-    .await
+    .await?;
+    let voucher = match prechecked {
+        Ok(voucher) => voucher,
+        Err(RedeemRefusal::UnknownCode) => return Err(miss(&st, &me).await),
+        Err(refusal) => return Err(refusal.into()),
+    };
+    let lock_key = format!("lock:redeem:{}", voucher.id);
+    let lease = match st.locks.try_acquire(&lock_key, REDEMPTION_LOCK_TTL).await {
+        Ok(Some(lease)) => Some(lease),
+        Ok(None) => return Err(ErrorCode::RedemptionInProgress.into()),
+        Err(e) => {
+            tracing::warn!(error = %e, "redemption lock unavailable; the database fence decides alone");
+            None
+        }
+    };
+    let result = db::transaction(&st.pool, move |conn| {
+        let redemption = app::redeem(conn, &voucher, &cmd, &me, terminal.as_deref(), now())?;
+        let answer = serde_json::to_string(&RedemptionView::from(redemption)).map_err(ApiError::internal)?;
+        if let Some(ticket) = &ticket {
+            ticket.complete(conn, StatusCode::CREATED, &answer)?;
+        }
+        Ok((StatusCode::CREATED, answer))
+    })
+    .await;
+    if let Some(lease) = lease {
+        if let Err(e) = st.locks.release(&lease).await {
+            tracing::warn!(error = %e, "could not release a redemption lock; it expires on its own");
+        }
+    }
+    result
 }

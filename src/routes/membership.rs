@@ -8,8 +8,9 @@ use crate::app::membership::{self as app, OnSiteJoin};
 use crate::auth::scope::CounterScope;
 use crate::auth::Principal;
 use crate::db;
+use crate::domain::applications;
 use crate::domain::ids::{ApplicationId, UnionId};
-use crate::domain::membership::{self as ms, ApplicationKind};
+use crate::domain::membership::ApplicationKind;
 use crate::domain::now;
 use crate::domain::profile::Role;
 use crate::error::ApiError;
@@ -43,7 +44,7 @@ pub async fn mine(
     let limit = pagination::limit(q.limit)?;
     let before = pagination::cursor(q.cursor.as_deref(), ApplicationId::parse)?;
     let views = db::run(&state.pool, move |conn| {
-        let rows = ms::of_user(conn, &principal.user_id, before.as_ref(), limit + 1)?;
+        let rows = applications::of_user(conn, &principal.user_id, before.as_ref(), limit + 1)?;
         Ok::<_, ApiError>(views::applications(conn, rows)?)
     })
     .await?;

@@ -55,7 +55,7 @@ struct Applicant {
 }
 
 pub fn application(conn: &mut DbConnection, app: Application) -> QueryResult<ApplicationView> {
-    let (name, phone, occupation) = ms::applicant(conn, &app)?;
+    let (name, phone, occupation) = crate::domain::applications::applicant(conn, &app)?;
     let membership = match &app.membership_id {
         Some(id) => ms::find_membership(conn, id)?.map(MembershipSummary::from),
         None => None,
