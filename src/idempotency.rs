@@ -44,6 +44,23 @@ pub fn request_hash(method: &str, route: &str, path_ids: &[&str], body: &serde_j
     hex::encode(h.finalize())
 }
 
+/// What an idempotent request is recognised by. `current` is what is stored. Records
+/// written before fingerprints named the route pattern (they live 24 h) hashed the raw
+/// path instead; `earlier` is that hash, accepted as the same request until they expire.
+#[derive(Debug, Clone)]
+pub struct Fingerprint {
+    pub current: String,
+    pub earlier: String,
+}
+
+crate::text_enum!(
+    /// `idempotency_keys.state`: claimed by a running attempt, or answered.
+    pub enum KeyState {
+        InFlight => "in_flight",
+        Done => "done",
+    }
+);
+
 #[derive(Debug, PartialEq, Eq)]
 pub enum Begin {
     /// First time: go ahead, then `complete` (or `abandon`).
@@ -58,7 +75,7 @@ pub enum Begin {
 
 type Row = (
     String,
-    String,
+    KeyState,
     Option<i32>,
     Option<String>,
     NaiveDateTime,
@@ -71,9 +88,10 @@ pub fn begin(
     conn: &mut DbConnection,
     who: &UserId,
     key: &IdempotencyKey,
-    hash: &str,
+    fingerprint: &Fingerprint,
     now: NaiveDateTime,
 ) -> QueryResult<Begin> {
+    let hash = fingerprint.current.as_str();
     for _ in 0..2 {
         let inserted = conn.transaction(|conn| {
             diesel::insert_into(keys::table)
@@ -81,7 +99,7 @@ pub fn begin(
                     keys::principal_id.eq(who.as_str()),
                     keys::idem_key.eq(&key.0),
                     keys::request_hash.eq(hash),
-                    keys::state.eq("in_flight"),
+                    keys::state.eq(KeyState::InFlight),
                     keys::created_at.eq(now),
                     keys::expires_at.eq(now + Duration::hours(RETENTION_HOURS)),
                 ))
@@ -116,20 +134,20 @@ pub fn begin(
             .execute(conn)?;
             continue;
         }
-        if stored_hash != hash {
+        if stored_hash != hash && stored_hash != fingerprint.earlier {
             return Ok(Begin::Mismatch);
         }
-        if let (Some(status), Some(body)) = (status.filter(|_| state == "done"), body) {
-            return Ok(Begin::Replay {
-                status: u16::try_from(status).unwrap_or(500),
-                body,
-            });
+        if let (Some(status), Some(body)) = (status.filter(|_| state == KeyState::Done), body) {
+            // Written from a `u16` by `complete`; anything else is a corrupt record.
+            let status = u16::try_from(status)
+                .map_err(|e| diesel::result::Error::DeserializationError(Box::new(e)))?;
+            return Ok(Begin::Replay { status, body });
         }
         if created_at <= now - Duration::seconds(STALE_AFTER_SECS) {
             let taken = diesel::update(
                 keys::table
                     .find((who.as_str(), &key.0))
-                    .filter(keys::state.eq("in_flight"))
+                    .filter(keys::state.eq(KeyState::InFlight))
                     .filter(keys::created_at.eq(created_at)),
             )
             .set(keys::created_at.eq(now))
@@ -154,7 +172,7 @@ pub fn complete(
 ) -> QueryResult<()> {
     diesel::update(keys::table.find((who.as_str(), &key.0)))
         .set((
-            keys::state.eq("done"),
+            keys::state.eq(KeyState::Done),
             keys::response_status.eq(i32::from(status)),
             keys::response_body.eq(body),
         ))
@@ -167,7 +185,7 @@ pub fn abandon(conn: &mut DbConnection, who: &UserId, key: &IdempotencyKey) -> Q
     diesel::delete(
         keys::table
             .find((who.as_str(), &key.0))
-            .filter(keys::state.eq("in_flight")),
+            .filter(keys::state.eq(KeyState::InFlight)),
     )
     .execute(conn)?;
     Ok(())

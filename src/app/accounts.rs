@@ -17,8 +17,6 @@ pub enum AccountRefusal {
     /// A value out of bounds; the message names the field.
     #[error("invalid: {0}")]
     Invalid(String),
-    #[error("no such account")]
-    NotFound,
     #[error(transparent)]
     Database(#[from] diesel::result::Error),
 }
@@ -58,7 +56,8 @@ pub fn register(
     user.occupation = r.occupation;
     user.region_code = r.region_code.map(RegionCode::into_string);
     users::create(conn, &user)?;
-    users::find(conn, &user.id)?.ok_or(AccountRefusal::NotFound)
+    // Read back in the same transaction: it is there.
+    Ok(users::find(conn, &user.id)?.ok_or(diesel::result::Error::NotFound)?)
 }
 
 /// Tells "absent" (leave alone) from `null` (clear).

@@ -8,6 +8,7 @@ use crate::domain::eligibility::{self, Closed};
 use crate::domain::ids::{CampaignId, UserId, VoucherId};
 use crate::domain::rules::Reason;
 use crate::domain::voucher_code::VoucherKeys;
+use crate::domain::voucher_reads;
 use crate::domain::vouchers::{self, ClaimError, WalletEntry};
 
 /// A worker claims one voucher of a campaign.
@@ -115,9 +116,10 @@ pub fn cancel(
     id: &VoucherId,
     now: NaiveDateTime,
 ) -> Result<WalletEntry, CancelRefusal> {
-    let (voucher, _, _): WalletEntry = vouchers::owned(conn, worker, id)?.ok_or(CancelRefusal::NotFound)?;
+    let ((voucher, _, _), _) = voucher_reads::owned(conn, worker, id)?.ok_or(CancelRefusal::NotFound)?;
     if !vouchers::cancel(conn, &voucher, now)? {
         return Err(CancelRefusal::NotActive);
     }
-    vouchers::owned(conn, worker, id)?.ok_or(CancelRefusal::NotFound)
+    let (entry, _) = voucher_reads::owned(conn, worker, id)?.ok_or(CancelRefusal::NotFound)?;
+    Ok(entry)
 }

@@ -24,30 +24,13 @@ pub enum MembershipRefusal {
     /// On-site: the counter does not serve this union or station.
     #[error("not this counter's union or station")]
     NotServed,
-    #[error("already a member")]
-    AlreadyMember,
-    #[error("an application is pending")]
-    ApplicationPending,
-    #[error("not a member")]
-    NotAMember,
-    #[error("the application is not pending")]
-    NotPending,
+    /// Already a member, an application pending, not a member, or decided already.
+    #[error(transparent)]
+    Membership(#[from] MembershipError),
     #[error(transparent)]
     Scope(#[from] ScopeError),
     #[error(transparent)]
     Database(#[from] diesel::result::Error),
-}
-
-impl From<MembershipError> for MembershipRefusal {
-    fn from(e: MembershipError) -> Self {
-        match e {
-            MembershipError::AlreadyMember => Self::AlreadyMember,
-            MembershipError::ApplicationPending => Self::ApplicationPending,
-            MembershipError::NotAMember => Self::NotAMember,
-            MembershipError::NotPending => Self::NotPending,
-            MembershipError::Database(e) => Self::Database(e),
-        }
-    }
 }
 
 type Refused<T> = Result<T, MembershipRefusal>;

@@ -13,6 +13,7 @@ use crate::domain::ids::{RedemptionId, StationId, UserId, VoucherId};
 use crate::domain::phone::Phone;
 use crate::domain::redemptions::{self, Redeem, RedeemError, Redeemed, Redemption, ReverseError};
 use crate::domain::voucher_code::{VoucherCode, VoucherKeys};
+use crate::domain::voucher_reads;
 use crate::domain::vouchers::{self, Voucher, VoucherState};
 use crate::domain::{audit, utc};
 
@@ -35,7 +36,7 @@ pub fn find_by_code(
     keys: &VoucherKeys,
     code: &VoucherCode,
 ) -> QueryResult<Option<Found>> {
-    let Some(voucher) = vouchers::find_by_code_hash(conn, &keys.lookup_hash(code))? else {
+    let Some((voucher, redeemed)) = voucher_reads::by_code_hash(conn, &keys.lookup_hash(code))? else {
         return Ok(None);
     };
     let (campaign_title, item_name): (String, String) = campaigns::table
@@ -47,7 +48,6 @@ pub fn find_by_code(
         .select((users::name, users::phone))
         .first(conn)?;
     let campaign_stations = campaign_queries::station_ids(conn, &voucher.campaign_id)?;
-    let redeemed = redemptions::live_of(conn, &voucher.id)?;
     Ok(Some(Found {
         voucher,
         campaign_title,
@@ -68,6 +68,8 @@ pub struct Lookup {
     pub redeemable_here: bool,
 }
 
+/// A counter looks a code up at `here` (its stations, or the one it names). Reads only;
+/// `None` for an unknown code (the handler counts it against guessing).
 pub fn look_up(
     conn: &mut DbConnection,
     keys: &VoucherKeys,
@@ -103,30 +105,13 @@ pub enum RedeemRefusal {
     UnknownCode,
     #[error("station not allowed")]
     StationNotAllowed,
-    #[error("already redeemed")]
-    AlreadyRedeemed(Option<Redeemed>),
-    #[error("expired")]
-    Expired,
-    #[error("cancelled")]
-    Cancelled,
-    #[error("revoked")]
-    Revoked,
+    /// Redeemed already (when and where), expired, cancelled or revoked: the fence's answer.
+    #[error(transparent)]
+    Fence(#[from] RedeemError),
     #[error(transparent)]
     Scope(#[from] ScopeError),
     #[error(transparent)]
     Database(#[from] diesel::result::Error),
-}
-
-impl From<RedeemError> for RedeemRefusal {
-    fn from(e: RedeemError) -> Self {
-        match e {
-            RedeemError::AlreadyRedeemed(r) => Self::AlreadyRedeemed(r),
-            RedeemError::Expired => Self::Expired,
-            RedeemError::Cancelled => Self::Cancelled,
-            RedeemError::Revoked => Self::Revoked,
-            RedeemError::Database(e) => Self::Database(e),
-        }
-    }
 }
 
 /// Everything decided before the lock: the station is the counter's and the campaign's,
@@ -173,10 +158,9 @@ pub fn redeem(
 /// Why a reversal or a revocation is refused.
 #[derive(Debug, thiserror::Error)]
 pub enum AdminVoucherRefusal {
-    #[error("reversal window passed")]
-    WindowPassed,
-    #[error("already reversed")]
-    AlreadyReversed,
+    /// Past the 24-hour window, or reversed already.
+    #[error(transparent)]
+    Reverse(#[from] ReverseError),
     /// Revoking a voucher that is not `issued` (and unexpired) any more.
     #[error("voucher not active")]
     NotActive,
@@ -184,16 +168,6 @@ pub enum AdminVoucherRefusal {
     Scope(#[from] ScopeError),
     #[error(transparent)]
     Database(#[from] diesel::result::Error),
-}
-
-impl From<ReverseError> for AdminVoucherRefusal {
-    fn from(e: ReverseError) -> Self {
-        match e {
-            ReverseError::WindowPassed => Self::WindowPassed,
-            ReverseError::AlreadyReversed => Self::AlreadyReversed,
-            ReverseError::Database(e) => Self::Database(e),
-        }
-    }
 }
 
 /// 冲正 within 24 hours by an admin of the campaign's union: the voucher is `issued`

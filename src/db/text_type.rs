@@ -93,3 +93,45 @@ macro_rules! text_enum {
         $crate::text_sql_type!($name, $name::parse);
     };
 }
+
+#[cfg(test)]
+mod tests {
+    use diesel::dsl::sql;
+    use diesel::prelude::*;
+    use diesel::sql_types::Text;
+
+    use crate::db::DbConnection;
+    use crate::domain::campaigns::CampaignStatus;
+    use crate::domain::vouchers::VoucherStatus;
+
+    fn read(value: &str) -> QueryResult<VoucherStatus> {
+        let mut conn = DbConnection::Sqlite(SqliteConnection::establish(":memory:").unwrap());
+        diesel::select(sql::<Text>("").bind::<Text, _>(value)).get_result(&mut conn)
+    }
+
+    #[test]
+    fn every_value_reads_back_as_itself() {
+        for status in VoucherStatus::ALL {
+            assert_eq!(read(status.as_str()).unwrap(), *status);
+        }
+        for status in CampaignStatus::ALL {
+            assert_eq!(CampaignStatus::parse(&status.to_string()), Some(*status));
+        }
+    }
+
+    #[test]
+    fn an_unknown_stored_value_is_an_error_never_a_default() {
+        // `expired` is derived, never stored; case matters; anything else is unknown.
+        for unknown in ["expired", "Issued", "", "lost"] {
+            let err = read(unknown).unwrap_err();
+            assert!(
+                matches!(err, diesel::result::Error::DeserializationError(_)),
+                "{unknown}: {err}"
+            );
+            assert!(
+                format!("{err:?}").contains("unknown VoucherStatus"),
+                "{unknown}: {err:?}"
+            );
+        }
+    }
+}

@@ -147,6 +147,9 @@ pub fn assess(
     user: &UserId,
     now: NaiveDateTime,
 ) -> QueryResult<Assessment> {
+    // `per_worker_limit >= 1` is a CHECK constraint; a value out of range is corrupt.
+    let limit = usize::try_from(campaign.per_worker_limit)
+        .map_err(|e| diesel::result::Error::DeserializationError(Box::new(e)))?;
     let rules = campaign.rules()?;
     let facts = worker_facts(conn, user)?;
     let named = named_unions(conn, &rules)?;
@@ -154,7 +157,7 @@ pub fn assess(
     Ok(Assessment {
         window: window(campaign, now),
         rules: rules::unmet(&rules, &facts, &named),
-        limit_reached: held.len() >= usize::try_from(campaign.per_worker_limit).unwrap_or(1).max(1),
+        limit_reached: held.len() >= limit.max(1),
         held,
         sold_out: campaigns::remaining(conn, &campaign.id)? == 0,
     })

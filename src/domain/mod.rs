@@ -13,6 +13,7 @@ pub mod redemptions;
 pub mod rules;
 pub mod users;
 pub mod voucher_code;
+pub mod voucher_reads;
 pub mod voucher_stats;
 pub mod vouchers;
 pub mod workers;

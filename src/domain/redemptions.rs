@@ -4,15 +4,14 @@
 //! terminal, and its reversal). The voucher row keeps only its status, the fence that
 //! only one transaction can move; both change together, here and nowhere else.
 
-use std::collections::HashMap;
-
 use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
 
 use crate::db::schema::{redemptions, vouchers};
 use crate::db::{is_unique_violation, DbConnection};
 use crate::domain::ids::{CampaignId, RedemptionId, StationId, UserId, VoucherId};
-use crate::domain::vouchers::{self as voucher_queries, Voucher, VoucherState, VoucherStatus};
+use crate::domain::voucher_reads;
+use crate::domain::vouchers::{Voucher, VoucherState, VoucherStatus};
 
 /// How long after a redemption an admin may reverse it.
 pub const REVERSAL_WINDOW_HOURS: i64 = 24;
@@ -85,8 +84,8 @@ pub fn redeem(conn: &mut DbConnection, r: Redeem<'_>, now: NaiveDateTime) -> Res
     .set(vouchers::status.eq(VoucherStatus::Redeemed))
     .execute(conn)?;
     if won != 1 {
-        let current = voucher_queries::find(conn, &r.voucher.id)?.ok_or(diesel::result::Error::NotFound)?;
-        let live = live_of(conn, &current.id)?;
+        let (current, live) =
+            voucher_reads::by_id(conn, &r.voucher.id)?.ok_or(diesel::result::Error::NotFound)?;
         return Err(refusal(&current, live, now).unwrap_or(RedeemError::Expired));
     }
     let id = RedemptionId::generate();
@@ -119,31 +118,6 @@ pub fn find(conn: &mut DbConnection, id: &RedemptionId) -> QueryResult<Option<Re
         .select(Redemption::as_select())
         .first(conn)
         .optional()
-}
-
-/// The live redemption of one voucher, if it has one.
-pub fn live_of(conn: &mut DbConnection, voucher: &VoucherId) -> QueryResult<Option<Redeemed>> {
-    Ok(live_for(conn, std::slice::from_ref(voucher))?.remove(voucher))
-}
-
-/// The live redemptions of these vouchers, in one query (wallets and admin lists).
-pub fn live_for(conn: &mut DbConnection, ids: &[VoucherId]) -> QueryResult<HashMap<VoucherId, Redeemed>> {
-    if ids.is_empty() {
-        return Ok(HashMap::new());
-    }
-    let rows: Vec<(VoucherId, NaiveDateTime, StationId)> = redemptions::table
-        .filter(redemptions::voucher_id.eq_any(ids))
-        .filter(redemptions::reversed_at.is_null())
-        .select((
-            redemptions::voucher_id,
-            redemptions::redeemed_at,
-            redemptions::station_id,
-        ))
-        .load(conn)?;
-    Ok(rows
-        .into_iter()
-        .map(|(voucher, at, station)| (voucher, Redeemed { at, station }))
-        .collect())
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -1,16 +1,15 @@
-//! What admins count and list of a campaign's vouchers. `expired` is derived here exactly
+//! What admins count of a campaign's vouchers. `expired` is derived here exactly
 //! as `Voucher::state_at` derives it for the wallet.
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use crate::db::schema::{users, vouchers};
+use crate::db::schema::vouchers;
 use crate::db::DbConnection;
 use crate::domain::campaigns::{self, Campaign};
-use crate::domain::ids::{CampaignId, StationId, VoucherId};
-use crate::domain::phone::Phone;
+use crate::domain::ids::{CampaignId, StationId};
 use crate::domain::redemptions;
-use crate::domain::vouchers::{Voucher, VoucherState, VoucherStatus};
+use crate::domain::vouchers::VoucherStatus;
 
 /// Counts by status, `expired` derived the same way the wallet derives it.
 #[derive(Debug, Default, Clone, serde::Serialize)]
@@ -91,38 +90,4 @@ pub fn campaign_stats(
         by_station,
         as_of: crate::domain::utc(now),
     })
-}
-
-/// A campaign's vouchers in one state as people see it, with their holders, newest
-/// first: the admin's list for chasing 已领取未核销.
-pub fn of_campaign(
-    conn: &mut DbConnection,
-    campaign: &CampaignId,
-    state: VoucherState,
-    now: NaiveDateTime,
-    before: Option<&VoucherId>,
-    limit: i64,
-) -> QueryResult<Vec<(Voucher, String, Phone)>> {
-    let mut query = vouchers::table
-        .inner_join(users::table.on(users::id.eq(vouchers::user_id)))
-        .filter(vouchers::campaign_id.eq(campaign))
-        .select((Voucher::as_select(), users::name, users::phone))
-        .order(vouchers::id.desc())
-        .limit(limit)
-        .into_boxed();
-    query = match state {
-        VoucherState::Issued => query
-            .filter(vouchers::status.eq(VoucherStatus::Issued))
-            .filter(vouchers::expires_at.gt(now)),
-        VoucherState::Expired => query
-            .filter(vouchers::status.eq(VoucherStatus::Issued))
-            .filter(vouchers::expires_at.le(now)),
-        VoucherState::Redeemed => query.filter(vouchers::status.eq(VoucherStatus::Redeemed)),
-        VoucherState::Cancelled => query.filter(vouchers::status.eq(VoucherStatus::Cancelled)),
-        VoucherState::Revoked => query.filter(vouchers::status.eq(VoucherStatus::Revoked)),
-    };
-    if let Some(before) = before {
-        query = query.filter(vouchers::id.lt(before));
-    }
-    query.load(conn)
 }

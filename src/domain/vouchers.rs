@@ -7,7 +7,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use rand::seq::SliceRandom;
 
-use crate::db::schema::{campaign_stock_shards as shards, campaigns, vouchers};
+use crate::db::schema::{campaign_stock_shards as shards, vouchers};
 use crate::db::{is_unique_violation, DbConnection};
 use crate::domain::campaigns::Campaign;
 use crate::domain::ids::{CampaignId, UserId, VoucherId};
@@ -176,36 +176,6 @@ pub fn find(conn: &mut DbConnection, id: &VoucherId) -> QueryResult<Option<Vouch
 /// A voucher with its campaign's title and item, as the wallet shows it.
 pub type WalletEntry = (Voucher, String, String);
 
-pub fn wallet(
-    conn: &mut DbConnection,
-    user: &UserId,
-    before: Option<&VoucherId>,
-    limit: i64,
-) -> QueryResult<Vec<WalletEntry>> {
-    let mut query = vouchers::table
-        .inner_join(campaigns::table)
-        .filter(vouchers::user_id.eq(user))
-        .select((Voucher::as_select(), campaigns::title, campaigns::item_name))
-        .order(vouchers::id.desc())
-        .limit(limit)
-        .into_boxed();
-    if let Some(before) = before {
-        query = query.filter(vouchers::id.lt(before));
-    }
-    query.load(conn)
-}
-
-/// One voucher of the owner; another worker's is `None`, exactly like a missing one.
-pub fn owned(conn: &mut DbConnection, user: &UserId, id: &VoucherId) -> QueryResult<Option<WalletEntry>> {
-    vouchers::table
-        .inner_join(campaigns::table)
-        .filter(vouchers::id.eq(id))
-        .filter(vouchers::user_id.eq(user))
-        .select((Voucher::as_select(), campaigns::title, campaigns::item_name))
-        .first(conn)
-        .optional()
-}
-
 /// `issued` → `cancelled` by its owner, and the unit goes back to the shard it came
 /// from. Only an unexpired, unredeemed voucher can be given back; false otherwise.
 /// Call inside a write transaction.
@@ -234,14 +204,6 @@ fn return_unit(conn: &mut DbConnection, voucher: &Voucher) -> QueryResult<()> {
         .set(shards::remaining.eq(shards::remaining + 1))
         .execute(conn)?;
     Ok(())
-}
-
-pub fn find_by_code_hash(conn: &mut DbConnection, hash: &str) -> QueryResult<Option<Voucher>> {
-    vouchers::table
-        .filter(vouchers::code_hash.eq(hash))
-        .select(Voucher::as_select())
-        .first(conn)
-        .optional()
 }
 
 /// An admin withdraws an unused voucher; its unit returns to stock. Call inside a write

@@ -13,7 +13,8 @@ use crate::app::org::OrgRefusal;
 use crate::app::redemptions::{AdminVoucherRefusal, RedeemRefusal};
 use crate::auth::scope::ScopeError;
 use crate::auth::sessions::RotationRefusal;
-use crate::domain::redemptions::Redeemed;
+use crate::domain::membership::MembershipError;
+use crate::domain::redemptions::{RedeemError, ReverseError};
 use crate::domain::utc;
 
 impl From<ScopeError> for ApiError {
@@ -33,7 +34,6 @@ impl From<AccountRefusal> for ApiError {
         match e {
             AccountRefusal::PhoneTaken => ErrorCode::PhoneTaken.into(),
             AccountRefusal::Invalid(detail) => ApiError::invalid(detail),
-            AccountRefusal::NotFound => ErrorCode::NotFound.into(),
             AccountRefusal::Database(e) => e.into(),
         }
     }
@@ -80,10 +80,40 @@ impl From<CancelRefusal> for ApiError {
 }
 
 /// `ALREADY_REDEEMED` says when (UTC) and where the live redemption happened.
-fn already_redeemed(r: Option<Redeemed>) -> ApiError {
-    ApiError::new(ErrorCode::AlreadyRedeemed)
-        .with_extension("redeemed_at", json!(r.as_ref().map(|r| utc(r.at))))
-        .with_extension("station_id", json!(r.map(|r| r.station)))
+impl From<RedeemError> for ApiError {
+    fn from(e: RedeemError) -> Self {
+        match e {
+            RedeemError::AlreadyRedeemed(r) => ApiError::new(ErrorCode::AlreadyRedeemed)
+                .with_extension("redeemed_at", json!(r.as_ref().map(|r| utc(r.at))))
+                .with_extension("station_id", json!(r.map(|r| r.station))),
+            RedeemError::Expired => ErrorCode::VoucherExpired.into(),
+            RedeemError::Cancelled => ErrorCode::VoucherCancelled.into(),
+            RedeemError::Revoked => ErrorCode::VoucherRevoked.into(),
+            RedeemError::Database(e) => e.into(),
+        }
+    }
+}
+
+impl From<ReverseError> for ApiError {
+    fn from(e: ReverseError) -> Self {
+        match e {
+            ReverseError::WindowPassed => ErrorCode::ReversalWindowPassed.into(),
+            ReverseError::AlreadyReversed => ErrorCode::AlreadyReversed.into(),
+            ReverseError::Database(e) => e.into(),
+        }
+    }
+}
+
+impl From<MembershipError> for ApiError {
+    fn from(e: MembershipError) -> Self {
+        match e {
+            MembershipError::AlreadyMember => ErrorCode::AlreadyMember.into(),
+            MembershipError::ApplicationPending => ErrorCode::ApplicationPending.into(),
+            MembershipError::NotAMember => ErrorCode::NotAMember.into(),
+            MembershipError::NotPending => ErrorCode::ApplicationNotPending.into(),
+            MembershipError::Database(e) => e.into(),
+        }
+    }
 }
 
 impl From<RedeemRefusal> for ApiError {
@@ -91,10 +121,7 @@ impl From<RedeemRefusal> for ApiError {
         match e {
             RedeemRefusal::UnknownCode => ErrorCode::VoucherNotFound.into(),
             RedeemRefusal::StationNotAllowed => ErrorCode::StationNotAllowed.into(),
-            RedeemRefusal::AlreadyRedeemed(r) => already_redeemed(r),
-            RedeemRefusal::Expired => ErrorCode::VoucherExpired.into(),
-            RedeemRefusal::Cancelled => ErrorCode::VoucherCancelled.into(),
-            RedeemRefusal::Revoked => ErrorCode::VoucherRevoked.into(),
+            RedeemRefusal::Fence(e) => e.into(),
             RedeemRefusal::Scope(e) => e.into(),
             RedeemRefusal::Database(e) => e.into(),
         }
@@ -104,8 +131,7 @@ impl From<RedeemRefusal> for ApiError {
 impl From<AdminVoucherRefusal> for ApiError {
     fn from(e: AdminVoucherRefusal) -> Self {
         match e {
-            AdminVoucherRefusal::WindowPassed => ErrorCode::ReversalWindowPassed.into(),
-            AdminVoucherRefusal::AlreadyReversed => ErrorCode::AlreadyReversed.into(),
+            AdminVoucherRefusal::Reverse(e) => e.into(),
             AdminVoucherRefusal::NotActive => ErrorCode::VoucherNotActive.into(),
             AdminVoucherRefusal::Scope(e) => e.into(),
             AdminVoucherRefusal::Database(e) => e.into(),
@@ -136,10 +162,7 @@ impl From<MembershipRefusal> for ApiError {
                 ApiError::new(ErrorCode::NotFound).with_detail("no worker registered with that phone")
             }
             MembershipRefusal::NotServed => ErrorCode::Forbidden.into(),
-            MembershipRefusal::AlreadyMember => ErrorCode::AlreadyMember.into(),
-            MembershipRefusal::ApplicationPending => ErrorCode::ApplicationPending.into(),
-            MembershipRefusal::NotAMember => ErrorCode::NotAMember.into(),
-            MembershipRefusal::NotPending => ErrorCode::ApplicationNotPending.into(),
+            MembershipRefusal::Membership(e) => e.into(),
             MembershipRefusal::Scope(e) => e.into(),
             MembershipRefusal::Database(e) => e.into(),
         }

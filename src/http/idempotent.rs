@@ -10,7 +10,7 @@ use crate::db::{self, DbConnection};
 use crate::domain::ids::UserId;
 use crate::domain::now;
 use crate::error::{ApiError, ErrorCode, PROBLEM_JSON};
-use crate::idempotency::{self, Begin, IdempotencyKey};
+use crate::idempotency::{self, Begin, Fingerprint, IdempotencyKey};
 use crate::state::AppState;
 
 pub const HEADER: &str = "Idempotency-Key";
@@ -32,15 +32,18 @@ pub fn key(req: &HttpRequest) -> Result<Option<IdempotencyKey>, ApiError> {
 /// method, the matched route pattern, the path's ids (`path_ids`, canonical as parsed)
 /// and the whole deserialized body, serialised again. Never a hand-built list of
 /// fields, so a field added to a body type is part of the fingerprint without more code.
-pub fn fingerprint<B: Serialize>(req: &HttpRequest, path_ids: &[&str], body: &B) -> Result<String, ApiError> {
+pub fn fingerprint<B: Serialize>(
+    req: &HttpRequest,
+    path_ids: &[&str],
+    body: &B,
+) -> Result<Fingerprint, ApiError> {
     let route = req.match_pattern().unwrap_or_else(|| req.path().to_owned());
     let body = serde_json::to_value(body).map_err(ApiError::internal)?;
-    Ok(idempotency::request_hash(
-        req.method().as_str(),
-        &route,
-        path_ids,
-        &body,
-    ))
+    let method = req.method().as_str();
+    Ok(Fingerprint {
+        current: idempotency::request_hash(method, &route, path_ids, &body),
+        earlier: idempotency::request_hash(method, req.path(), &[], &body),
+    })
 }
 
 /// Handed to the work so it can record its answer inside its own transaction.
@@ -83,7 +86,7 @@ pub async fn run<F, Fut>(
     state: &AppState,
     who: &UserId,
     key: Option<IdempotencyKey>,
-    request_hash: String,
+    fingerprint: Fingerprint,
     restore: impl FnOnce(String) -> String,
     work: F,
 ) -> Result<HttpResponse, ApiError>
@@ -106,7 +109,7 @@ where
     let begun = {
         let t = ticket.clone();
         db::transaction(&state.pool, move |conn| {
-            Ok::<_, ApiError>(idempotency::begin(conn, &t.who, &t.key, &request_hash, now())?)
+            Ok::<_, ApiError>(idempotency::begin(conn, &t.who, &t.key, &fingerprint, now())?)
         })
         .await?
     };
@@ -159,7 +162,7 @@ mod tests {
         let req = TestRequest::post()
             .uri("/api/v1/counter/redemptions")
             .to_http_request();
-        fingerprint(&req, &[], body).unwrap()
+        fingerprint(&req, &[], body).unwrap().current
     }
 
     fn redeem(v: Value) -> RedeemCommand {

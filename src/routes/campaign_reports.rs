@@ -10,7 +10,7 @@ use crate::auth::Principal;
 use crate::db;
 use crate::domain::ids::{CampaignId, VoucherId};
 use crate::domain::vouchers::VoucherState;
-use crate::domain::{eligibility, now, redemptions, voucher_stats};
+use crate::domain::{eligibility, now, voucher_reads, voucher_stats};
 use crate::error::ApiError;
 use crate::http::pagination;
 use crate::state::AppState;
@@ -79,15 +79,10 @@ pub async fn vouchers(
     let rows = db::run(&state.pool, move |conn| {
         AdminScope::load(conn, &principal)?.campaign(conn, &id)?;
         let t = now();
-        let rows = voucher_stats::of_campaign(conn, &id, wanted, t, before.as_ref(), limit + 1)?;
-        let ids: Vec<VoucherId> = rows.iter().map(|(v, _, _)| v.id.clone()).collect();
-        let redeemed = redemptions::live_for(conn, &ids)?;
+        let rows = voucher_reads::of_campaign(conn, &id, wanted, t, before.as_ref(), limit + 1)?;
         Ok::<_, ApiError>(
             rows.into_iter()
-                .map(|(v, name, phone)| {
-                    let live = redeemed.get(&v.id);
-                    held(v, &name, &phone, live, t)
-                })
+                .map(|(v, name, phone, live)| held(v, &name, &phone, live.as_ref(), t))
                 .collect::<Vec<_>>(),
         )
     })

@@ -7,8 +7,7 @@ use crate::auth::Principal;
 use crate::db;
 use crate::domain::ids::VoucherId;
 use crate::domain::now;
-use crate::domain::redemptions;
-use crate::domain::vouchers;
+use crate::domain::voucher_reads;
 use crate::error::{ApiError, ErrorCode};
 use crate::http::pagination;
 use crate::state::AppState;
@@ -24,13 +23,11 @@ pub async fn list(
     let before = pagination::cursor(q.cursor.as_deref(), VoucherId::parse)?;
     let keys = state.voucher_keys.clone();
     let views = db::run(&state.pool, move |conn| {
-        let rows = vouchers::wallet(conn, &principal.user_id, before.as_ref(), limit + 1)?;
-        let ids: Vec<VoucherId> = rows.iter().map(|(v, _, _)| v.id.clone()).collect();
-        let redeemed = redemptions::live_for(conn, &ids)?;
+        let rows = voucher_reads::wallet(conn, &principal.user_id, before.as_ref(), limit + 1)?;
         let at = now();
         Ok::<_, ApiError>(
             rows.iter()
-                .map(|entry| wallet_entry(entry, redeemed.get(&entry.0.id), &keys, at))
+                .map(|(entry, redeemed)| wallet_entry(entry, redeemed.as_ref(), &keys, at))
                 .collect::<Vec<_>>(),
         )
     })
@@ -47,8 +44,8 @@ pub async fn show(
     let id = id.into_inner();
     let keys = state.voucher_keys.clone();
     let view = db::run(&state.pool, move |conn| {
-        let entry = vouchers::owned(conn, &principal.user_id, &id)?.ok_or(ErrorCode::NotFound)?;
-        let redeemed = redemptions::live_of(conn, &id)?;
+        let (entry, redeemed) =
+            voucher_reads::owned(conn, &principal.user_id, &id)?.ok_or(ErrorCode::NotFound)?;
         Ok::<_, ApiError>(wallet_entry(&entry, redeemed.as_ref(), &keys, now()))
     })
     .await?;

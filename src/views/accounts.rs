@@ -62,6 +62,7 @@ pub struct StaffView {
     station_ids: Vec<StationId>,
 }
 
+/// The new staff account as its creator sees it (phone masked).
 pub fn staff(user: &NewUser, stations: &[StationId]) -> StaffView {
     StaffView {
         id: user.id.clone(),

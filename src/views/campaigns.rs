@@ -11,6 +11,7 @@ use crate::domain::org::{self, Station};
 use crate::domain::rules::Rule;
 use crate::domain::utc;
 
+/// A campaign as workers and admins see it; `rules` and stations only in detail views.
 #[derive(Debug, Serialize)]
 pub struct CampaignView {
     pub id: CampaignId,

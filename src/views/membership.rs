@@ -11,6 +11,7 @@ use crate::domain::phone::mask_name;
 use crate::domain::profile::Occupation;
 use crate::domain::utc;
 
+/// The membership an approved application created.
 #[derive(Debug, Serialize)]
 pub struct MembershipSummary {
     union_id: UnionId,
@@ -54,6 +55,7 @@ struct Applicant {
     occupation: Option<Occupation>,
 }
 
+/// An application with its applicant (masked) and the membership it created, if any.
 pub fn application(conn: &mut DbConnection, app: Application) -> QueryResult<ApplicationView> {
     let (name, phone, occupation) = crate::domain::applications::applicant(conn, &app)?;
     let membership = match &app.membership_id {
@@ -85,6 +87,7 @@ pub fn application(conn: &mut DbConnection, app: Application) -> QueryResult<App
     })
 }
 
+/// `application` for each of a page of applications.
 pub fn applications(conn: &mut DbConnection, rows: Vec<Application>) -> QueryResult<Vec<ApplicationView>> {
     rows.into_iter().map(|a| application(conn, a)).collect()
 }
@@ -100,6 +103,7 @@ pub struct MembershipView {
     pending_application_id: Option<ApplicationId>,
 }
 
+/// A worker's standing: an active membership, else a pending application, else none.
 pub fn standing(conn: &mut DbConnection, user: &UserId) -> QueryResult<MembershipView> {
     let active = ms::active(conn, user)?;
     let pending = ms::pending(conn, user)?;

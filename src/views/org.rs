@@ -7,6 +7,7 @@ use crate::domain::ids::UnionId;
 use crate::domain::org::{Station, Union, UnionKind};
 use crate::domain::utc;
 
+/// A union in the public directory.
 #[derive(Debug, Serialize)]
 pub struct UnionView {
     pub id: UnionId,

@@ -68,6 +68,7 @@ pub struct HeldVoucher {
     pub redeemed_station_id: Option<StationId>,
 }
 
+/// A voucher of the admin's list, its state as of `at`.
 pub fn held(
     v: Voucher,
     name: &str,

@@ -1,0 +1,163 @@
+//! Vouchers read together with their live redemption, in one statement each, so that a
+//! voucher's status and the record of when and where it was redeemed always come from
+//! the same snapshot (a reversal committing between two reads cannot show `redeemed`
+//! without its time and place).
+
+use chrono::NaiveDateTime;
+use diesel::dsl::{And, Eq, IsNull};
+use diesel::prelude::*;
+
+use crate::db::schema::{campaigns, redemptions, users, vouchers};
+use crate::db::DbConnection;
+use crate::domain::ids::{CampaignId, StationId, UserId, VoucherId};
+use crate::domain::phone::Phone;
+use crate::domain::redemptions::Redeemed;
+use crate::domain::vouchers::{Voucher, VoucherState, VoucherStatus, WalletEntry};
+
+/// The join condition for a voucher's live (unreversed) redemption.
+type LiveOn = And<Eq<redemptions::voucher_id, vouchers::id>, IsNull<redemptions::reversed_at>>;
+
+fn live_on() -> LiveOn {
+    redemptions::voucher_id
+        .eq(vouchers::id)
+        .and(redemptions::reversed_at.is_null())
+}
+
+type LiveRow = Option<(NaiveDateTime, StationId)>;
+
+fn redeemed(row: LiveRow) -> Option<Redeemed> {
+    row.map(|(at, station)| Redeemed { at, station })
+}
+
+/// One voucher by id, with its live redemption.
+pub fn by_id(conn: &mut DbConnection, id: &VoucherId) -> QueryResult<Option<(Voucher, Option<Redeemed>)>> {
+    let row: Option<(Voucher, LiveRow)> = vouchers::table
+        .left_join(redemptions::table.on(live_on()))
+        .filter(vouchers::id.eq(id))
+        .select((
+            Voucher::as_select(),
+            (redemptions::redeemed_at, redemptions::station_id).nullable(),
+        ))
+        .first(conn)
+        .optional()?;
+    Ok(row.map(|(v, live)| (v, redeemed(live))))
+}
+
+/// One voucher by the keyed hash of its code, with its live redemption.
+pub fn by_code_hash(conn: &mut DbConnection, hash: &str) -> QueryResult<Option<(Voucher, Option<Redeemed>)>> {
+    let row: Option<(Voucher, LiveRow)> = vouchers::table
+        .left_join(redemptions::table.on(live_on()))
+        .filter(vouchers::code_hash.eq(hash))
+        .select((
+            Voucher::as_select(),
+            (redemptions::redeemed_at, redemptions::station_id).nullable(),
+        ))
+        .first(conn)
+        .optional()?;
+    Ok(row.map(|(v, live)| (v, redeemed(live))))
+}
+
+type WalletRow = (Voucher, String, String, LiveRow);
+
+fn wallet_entry((v, title, item, live): WalletRow) -> (WalletEntry, Option<Redeemed>) {
+    ((v, title, item), redeemed(live))
+}
+
+/// The worker's wallet, newest first, any status.
+pub fn wallet(
+    conn: &mut DbConnection,
+    user: &UserId,
+    before: Option<&VoucherId>,
+    limit: i64,
+) -> QueryResult<Vec<(WalletEntry, Option<Redeemed>)>> {
+    let mut query = vouchers::table
+        .inner_join(campaigns::table)
+        .left_join(redemptions::table.on(live_on()))
+        .filter(vouchers::user_id.eq(user))
+        .select((
+            Voucher::as_select(),
+            campaigns::title,
+            campaigns::item_name,
+            (redemptions::redeemed_at, redemptions::station_id).nullable(),
+        ))
+        .order(vouchers::id.desc())
+        .limit(limit)
+        .into_boxed();
+    if let Some(before) = before {
+        query = query.filter(vouchers::id.lt(before));
+    }
+    Ok(query
+        .load::<WalletRow>(conn)?
+        .into_iter()
+        .map(wallet_entry)
+        .collect())
+}
+
+/// One voucher of its owner; another worker's is `None`, exactly like a missing one.
+pub fn owned(
+    conn: &mut DbConnection,
+    user: &UserId,
+    id: &VoucherId,
+) -> QueryResult<Option<(WalletEntry, Option<Redeemed>)>> {
+    let row: Option<WalletRow> = vouchers::table
+        .inner_join(campaigns::table)
+        .left_join(redemptions::table.on(live_on()))
+        .filter(vouchers::id.eq(id))
+        .filter(vouchers::user_id.eq(user))
+        .select((
+            Voucher::as_select(),
+            campaigns::title,
+            campaigns::item_name,
+            (redemptions::redeemed_at, redemptions::station_id).nullable(),
+        ))
+        .first(conn)
+        .optional()?;
+    Ok(row.map(wallet_entry))
+}
+
+/// A voucher in an admin's list: with its holder's name and phone (views mask them).
+pub type Held = (Voucher, String, Phone, Option<Redeemed>);
+
+/// A campaign's vouchers in one state as people see it, with their holders, newest
+/// first: the admin's list for chasing 已领取未核销.
+pub fn of_campaign(
+    conn: &mut DbConnection,
+    campaign: &CampaignId,
+    state: VoucherState,
+    now: NaiveDateTime,
+    before: Option<&VoucherId>,
+    limit: i64,
+) -> QueryResult<Vec<Held>> {
+    let mut query = vouchers::table
+        .inner_join(users::table.on(users::id.eq(vouchers::user_id)))
+        .left_join(redemptions::table.on(live_on()))
+        .filter(vouchers::campaign_id.eq(campaign))
+        .select((
+            Voucher::as_select(),
+            users::name,
+            users::phone,
+            (redemptions::redeemed_at, redemptions::station_id).nullable(),
+        ))
+        .order(vouchers::id.desc())
+        .limit(limit)
+        .into_boxed();
+    query = match state {
+        VoucherState::Issued => query
+            .filter(vouchers::status.eq(VoucherStatus::Issued))
+            .filter(vouchers::expires_at.gt(now)),
+        VoucherState::Expired => query
+            .filter(vouchers::status.eq(VoucherStatus::Issued))
+            .filter(vouchers::expires_at.le(now)),
+        VoucherState::Redeemed => query.filter(vouchers::status.eq(VoucherStatus::Redeemed)),
+        VoucherState::Cancelled => query.filter(vouchers::status.eq(VoucherStatus::Cancelled)),
+        VoucherState::Revoked => query.filter(vouchers::status.eq(VoucherStatus::Revoked)),
+    };
+    if let Some(before) = before {
+        query = query.filter(vouchers::id.lt(before));
+    }
+    let rows: Vec<(Voucher, String, Phone, LiveRow)> = query.load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(v, name, phone, live)| (v, name, phone, redeemed(live)))
+        .collect())
+}
