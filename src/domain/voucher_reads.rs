@@ -29,44 +29,45 @@ fn redeemed(row: LiveRow) -> Option<Redeemed> {
     row.map(|(at, station)| Redeemed { at, station })
 }
 
-/// One voucher by id, with its live redemption.
-pub fn by_id(conn: &mut DbConnection, id: &VoucherId) -> QueryResult<Option<(Voucher, Option<Redeemed>)>> {
-    let row: Option<(Voucher, LiveRow)> = vouchers::table
+/// How a single voucher is picked.
+enum Pick<'a> {
+    Id(&'a VoucherId),
+    CodeHash(&'a str),
+}
+
+fn one(conn: &mut DbConnection, pick: Pick<'_>) -> QueryResult<Option<(Voucher, Option<Redeemed>)>> {
+    let query = vouchers::table
         .left_join(redemptions::table.on(live_on()))
-        .filter(vouchers::id.eq(id))
         .select((
             Voucher::as_select(),
             (redemptions::redeemed_at, redemptions::station_id).nullable(),
         ))
-        .first(conn)
-        .optional()?;
+        .into_boxed();
+    let query = match pick {
+        Pick::Id(id) => query.filter(vouchers::id.eq(id)),
+        Pick::CodeHash(hash) => query.filter(vouchers::code_hash.eq(hash)),
+    };
+    let row: Option<(Voucher, LiveRow)> = query.first(conn).optional()?;
     Ok(row.map(|(v, live)| (v, redeemed(live))))
+}
+
+/// One voucher by id, with its live redemption.
+pub fn by_id(conn: &mut DbConnection, id: &VoucherId) -> QueryResult<Option<(Voucher, Option<Redeemed>)>> {
+    one(conn, Pick::Id(id))
 }
 
 /// One voucher by the keyed hash of its code, with its live redemption.
 pub fn by_code_hash(conn: &mut DbConnection, hash: &str) -> QueryResult<Option<(Voucher, Option<Redeemed>)>> {
-    let row: Option<(Voucher, LiveRow)> = vouchers::table
-        .left_join(redemptions::table.on(live_on()))
-        .filter(vouchers::code_hash.eq(hash))
-        .select((
-            Voucher::as_select(),
-            (redemptions::redeemed_at, redemptions::station_id).nullable(),
-        ))
-        .first(conn)
-        .optional()?;
-    Ok(row.map(|(v, live)| (v, redeemed(live))))
+    one(conn, Pick::CodeHash(hash))
 }
 
 type WalletRow = (Voucher, String, String, LiveRow);
 
-fn wallet_entry((v, title, item, live): WalletRow) -> (WalletEntry, Option<Redeemed>) {
-    ((v, title, item), redeemed(live))
-}
-
-/// The worker's wallet, newest first, any status.
-pub fn wallet(
+/// A worker's vouchers newest first (only `only` when given), with campaign title and item.
+fn wallet_rows(
     conn: &mut DbConnection,
     user: &UserId,
+    only: Option<&VoucherId>,
     before: Option<&VoucherId>,
     limit: i64,
 ) -> QueryResult<Vec<(WalletEntry, Option<Redeemed>)>> {
@@ -83,14 +84,27 @@ pub fn wallet(
         .order(vouchers::id.desc())
         .limit(limit)
         .into_boxed();
+    if let Some(id) = only {
+        query = query.filter(vouchers::id.eq(id));
+    }
     if let Some(before) = before {
         query = query.filter(vouchers::id.lt(before));
     }
-    Ok(query
-        .load::<WalletRow>(conn)?
+    let rows: Vec<WalletRow> = query.load(conn)?;
+    Ok(rows
         .into_iter()
-        .map(wallet_entry)
+        .map(|(v, title, item, live)| ((v, title, item), redeemed(live)))
         .collect())
+}
+
+/// The worker's wallet, newest first, any status.
+pub fn wallet(
+    conn: &mut DbConnection,
+    user: &UserId,
+    before: Option<&VoucherId>,
+    limit: i64,
+) -> QueryResult<Vec<(WalletEntry, Option<Redeemed>)>> {
+    wallet_rows(conn, user, None, before, limit)
 }
 
 /// One voucher of its owner; another worker's is `None`, exactly like a missing one.
@@ -99,20 +113,7 @@ pub fn owned(
     user: &UserId,
     id: &VoucherId,
 ) -> QueryResult<Option<(WalletEntry, Option<Redeemed>)>> {
-    let row: Option<WalletRow> = vouchers::table
-        .inner_join(campaigns::table)
-        .left_join(redemptions::table.on(live_on()))
-        .filter(vouchers::id.eq(id))
-        .filter(vouchers::user_id.eq(user))
-        .select((
-            Voucher::as_select(),
-            campaigns::title,
-            campaigns::item_name,
-            (redemptions::redeemed_at, redemptions::station_id).nullable(),
-        ))
-        .first(conn)
-        .optional()?;
-    Ok(row.map(wallet_entry))
+    Ok(wallet_rows(conn, user, Some(id), None, 1)?.pop())
 }
 
 /// A voucher in an admin's list: with its holder's name and phone (views mask them).
