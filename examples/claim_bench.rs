@@ -109,7 +109,7 @@ fn seed(conn: &mut DbConnection, stock: i64, workers: usize) -> anyhow::Result<(
         user.occupation = Some(Occupation::FoodDelivery);
         user.region_code = Some("331004".into());
         users::create(conn, &user)?;
-        let (session, _) = sessions::start(conn, &user.id, now)?;
+        let (session, _) = sessions::start(conn, &user.id, now, chrono::Duration::days(30))?;
         tokens.push(jwt.issue(&user.id, Role::Worker, &session)?);
     }
     Ok((campaign.id.to_string(), tokens))

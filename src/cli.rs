@@ -7,7 +7,7 @@ use crate::config::Config;
 use crate::domain::phone::Phone;
 use crate::domain::profile::{Password, PersonName};
 use crate::startup::{prepare_database, Application};
-use crate::{seed, telemetry};
+use crate::{keys, seed, telemetry};
 
 #[derive(Parser)]
 #[command(name = "zhijian", version, about = "Zhijian (指尖) union welfare service")]
@@ -34,6 +34,15 @@ enum Command {
     },
     /// Load a small demo world and print its logins.
     SeedDemo,
+    /// Replace VOUCHER_KEY and/or JWT_SECRET on purpose (stop every instance first).
+    /// The current keys come from the usual variables; the new ones from NEW_VOUCHER_KEY
+    /// and NEW_JWT_SECRET. See the README, "Keys and rotation".
+    RotateKeys {
+        #[arg(long, env = "NEW_VOUCHER_KEY", hide_env_values = true)]
+        new_voucher_key: Option<String>,
+        #[arg(long, env = "NEW_JWT_SECRET", hide_env_values = true)]
+        new_jwt_secret: Option<String>,
+    },
 }
 
 pub async fn run() -> anyhow::Result<()> {
@@ -43,7 +52,19 @@ pub async fn run() -> anyhow::Result<()> {
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => {
             let app = Application::build(config.clone()).await?;
-            tracing::info!(bind = %config.bind, port = app.port(), "zhijian serving");
+            let host = config
+                .bind
+                .rsplit_once(':')
+                .map_or(config.bind.as_str(), |(h, _)| h);
+            tracing::info!(
+                url = %format!("http://{host}:{}", app.port()),
+                database = %config.database_url.describe(),
+                jwt_secret = %keys::source(&config, keys::Secret::JwtSecret),
+                voucher_key = %keys::source(&config, keys::Secret::VoucherKey),
+                locks = if config.redis_url.is_some() { "Redis" } else { "in-process" },
+                time_zone = %config.time_zone,
+                "zhijian serving"
+            );
             app.run_until_stopped().await?;
         }
         Command::Migrate => {
@@ -57,7 +78,7 @@ pub async fn run() -> anyhow::Result<()> {
         } => {
             let phone = Phone::parse(&phone).context("phone must be an 11-digit mainland mobile number")?;
             let password = Password::try_from(password).map_err(anyhow::Error::msg)?;
-            let name = PersonName::parse(&name).context("name must be 1-40 characters")?;
+            let name = PersonName::parse(&name).map_err(|e| anyhow::anyhow!("name: {}", e.message()))?;
             let pool = prepare_database(&config.database_url, 1).await?;
             let id = seed::create_platform_admin(pool, phone, &password, name).await?;
             println!("platform_admin created: {id}");
@@ -65,6 +86,34 @@ pub async fn run() -> anyhow::Result<()> {
         Command::SeedDemo => {
             let pool = prepare_database(&config.database_url, 2).await?;
             seed::run(pool).await?;
+        }
+        Command::RotateKeys {
+            new_voucher_key,
+            new_jwt_secret,
+        } => {
+            if new_voucher_key.is_none() && new_jwt_secret.is_none() {
+                anyhow::bail!("set NEW_VOUCHER_KEY and/or NEW_JWT_SECRET");
+            }
+            let pool = prepare_database(&config.database_url, 1).await?;
+            let done = tokio::task::spawn_blocking(move || {
+                let mut conn = pool.get()?;
+                keys::rotation::rotate(
+                    &config,
+                    &mut conn,
+                    new_voucher_key.as_deref(),
+                    new_jwt_secret.as_deref(),
+                )
+            })
+            .await??;
+            println!(
+                "rotated: {} voucher codes re-keyed{}; start every instance with the new values",
+                done.vouchers_rekeyed,
+                if done.jwt_secret {
+                    ", signing secret replaced"
+                } else {
+                    ""
+                }
+            );
         }
     }
     Ok(())

@@ -18,6 +18,23 @@ pub struct Config {
     pub hash_concurrency: usize,
     pub limits: Limits,
     pub log_json: bool,
+    /// The civil zone people type and read times in (`TIME_ZONE`, default Asia/Shanghai).
+    pub time_zone: chrono_tz::Tz,
+    /// Peers whose `X-Forwarded-For` is believed (`TRUSTED_PROXIES`, default none).
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+}
+
+/// `TRUSTED_PROXIES`: comma-separated addresses or CIDRs (`10.0.0.0/8, 127.0.0.1`).
+pub fn parse_trusted_proxies(raw: &str) -> Result<Vec<ipnet::IpNet>, String> {
+    raw.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            s.parse::<ipnet::IpNet>()
+                .or_else(|_| s.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                .map_err(|_| format!("TRUSTED_PROXIES: {s} is not an address or CIDR"))
+        })
+        .collect()
 }
 
 fn var(name: &str) -> Option<String> {
@@ -52,12 +69,28 @@ impl Config {
             hash_concurrency: parsed("HASH_CONCURRENCY", cpus())?,
             limits: Limits {
                 login_max_attempts: parsed("LOGIN_MAX_ATTEMPTS", 5)?,
-                login_window: Duration::from_secs(parsed("LOGIN_WINDOW_SECS", 900)?),
-                refresh_retry_grace: Duration::from_secs(parsed("REFRESH_RETRY_GRACE_SECS", 30)?),
-                code_guess_max: parsed("CODE_GUESS_MAX", 10)?,
-                code_guess_window: Duration::from_secs(parsed("CODE_GUESS_WINDOW_SECS", 600)?),
+                login_phone_max_attempts: parsed("LOGIN_PHONE_MAX_ATTEMPTS", 50)?,
+                login_window: secs("LOGIN_WINDOW_SECS", 900)?,
+                auth_address_max: parsed("AUTH_ADDRESS_MAX", 30)?,
+                auth_address_window: secs("AUTH_ADDRESS_WINDOW_SECS", 60)?,
+                // About what the hashing threads finish per second (argon2 at OWASP
+                // parameters takes tens of milliseconds), so a flood is refused, not queued.
+                auth_global_max: parsed("AUTH_GLOBAL_MAX", 20 * u64::try_from(cpus()).unwrap_or(2))?,
+                refresh_retry_grace: secs("REFRESH_RETRY_GRACE_SECS", 30)?,
+                session_idle: secs("SESSION_IDLE_SECS", 30 * DAY)?,
+                session_absolute: secs("SESSION_ABSOLUTE_SECS", 90 * DAY)?,
+                code_guess_max: parsed("CODE_GUESS_MAX", 30)?,
+                code_guess_window: secs("CODE_GUESS_WINDOW_SECS", 600)?,
             },
             log_json: var("LOG_FORMAT").is_some_and(|f| f.eq_ignore_ascii_case("json")),
+            time_zone: match var("TIME_ZONE") {
+                None => crate::domain::civil::DEFAULT_ZONE,
+                Some(z) => z
+                    .trim()
+                    .parse()
+                    .map_err(|_| format!("TIME_ZONE: {z} is not an IANA zone (e.g. Asia/Shanghai)"))?,
+            },
+            trusted_proxies: parse_trusted_proxies(&var("TRUSTED_PROXIES").unwrap_or_default())?,
         })
     }
 
@@ -75,24 +108,56 @@ impl Config {
             hash_concurrency: 2,
             limits: Limits {
                 login_max_attempts: 5,
+                login_phone_max_attempts: 50,
                 login_window: Duration::from_secs(900),
+                // Tests sign in hundreds of times from 127.0.0.1; the throttling tests
+                // lower these on purpose.
+                auth_address_max: 100_000,
+                auth_address_window: Duration::from_secs(60),
+                auth_global_max: 100_000,
                 refresh_retry_grace: Duration::from_secs(30),
-                code_guess_max: 10,
+                session_idle: Duration::from_secs(30 * DAY),
+                session_absolute: Duration::from_secs(90 * DAY),
+                code_guess_max: 30,
                 code_guess_window: Duration::from_secs(600),
             },
             log_json: false,
+            time_zone: crate::domain::civil::DEFAULT_ZONE,
+            trusted_proxies: Vec::new(),
         }
     }
 }
 
-/// Throttles and grace periods, each from its environment variable (see the README).
+const DAY: u64 = 24 * 60 * 60;
+
+fn secs(name: &str, default: u64) -> Result<Duration, String> {
+    parsed(name, default).map(Duration::from_secs)
+}
+
+/// Throttles, grace periods and lifetimes, each from its environment variable (see the
+/// README, "Configuration").
 #[derive(Debug, Clone)]
 pub struct Limits {
-    /// Sign-in attempts per phone within `login_window` before 429.
+    /// Failed sign-ins per (phone, client address) within `login_window` before that
+    /// pair is answered 429: a stranger elsewhere cannot lock the owner out.
     pub login_max_attempts: u64,
+    /// Failed sign-ins per phone from all addresses within `login_window`: the ceiling
+    /// against one phone guessed from many addresses.
+    pub login_phone_max_attempts: u64,
     pub login_window: Duration,
-    /// How long a just-used refresh token may be retried (lost response).
+    /// Sign-in, registration and refresh requests per client address within
+    /// `auth_address_window`, counted before any password is hashed.
+    pub auth_address_max: u64,
+    pub auth_address_window: Duration,
+    /// The same requests from everyone, per second: the hashing capacity's guard.
+    pub auth_global_max: u64,
+    /// How long a just-used refresh token may be presented again (lost answers, two
+    /// calls from one phone at once).
     pub refresh_retry_grace: Duration,
+    /// A session not refreshed for this long ends.
+    pub session_idle: Duration,
+    /// A session ends this long after sign-in, however active.
+    pub session_absolute: Duration,
     /// Unknown-code lookups and redemptions per counter account within `code_guess_window`
     /// before 429.
     pub code_guess_max: u64,

@@ -9,6 +9,7 @@ pub mod domain;
 pub mod error;
 pub mod http;
 pub mod idempotency;
+pub mod keys;
 pub mod locks;
 pub mod request_id;
 pub mod routes;

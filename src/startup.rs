@@ -4,20 +4,20 @@
 use std::net::TcpListener;
 
 use actix_web::dev::Server;
-use actix_web::middleware::from_fn;
+use actix_web::http::header;
+use actix_web::middleware::{from_fn, DefaultHeaders, NormalizePath, TrailingSlash};
 use actix_web::{web, App, HttpServer};
-use anyhow::{bail, Context};
-use diesel::prelude::*;
-use rand::RngCore;
+use anyhow::Context;
 
-use crate::auth::gate::role_gate;
 use crate::auth::jwt::JwtKeys;
 use crate::auth::password::PasswordHasher;
 use crate::auth::principal::Authenticator;
 use crate::config::Config;
-use crate::db::{self, schema::app_settings, DatabaseUrl, DbConnection, DbPool};
+use crate::db::{self, DatabaseUrl, DbConnection, DbPool};
+use crate::domain::civil;
 use crate::domain::voucher_code::VoucherKeys;
 use crate::http::extract;
+use crate::keys::{self, Secret};
 use crate::locks::Locks;
 use crate::routes;
 use crate::state::AppState;
@@ -53,10 +53,13 @@ async fn janitor(pool: DbPool) {
     }
 }
 
-/// Connects and migrates; runs on a blocking thread.
+/// Connects and migrates; runs on a blocking thread. A new SQLite file is created 0600.
 pub async fn prepare_database(url: &DatabaseUrl, pool_size: u32) -> anyhow::Result<DbPool> {
     let url = url.clone();
     tokio::task::spawn_blocking(move || {
+        if let DatabaseUrl::Sqlite(path) = &url {
+            keys::protect_sqlite_files(path)?;
+        }
         let pool = db::connect(&url, pool_size).context("cannot reach the database")?;
         let mut conn = pool.get().context("cannot reach the database")?;
         db::migrate(&mut conn)
@@ -67,72 +70,31 @@ pub async fn prepare_database(url: &DatabaseUrl, pool_size: u32) -> anyhow::Resu
     .await?
 }
 
-/// `JWT_SECRET` if set; with SQLite and none set, one generated once and kept in the database.
-fn resolve_jwt_secret(config: &Config, conn: &mut DbConnection) -> anyhow::Result<Vec<u8>> {
-    if let Some(secret) = &config.jwt_secret {
-        if secret.len() < 32 {
-            bail!("JWT_SECRET must be at least 32 bytes");
-        }
-        return Ok(secret.as_bytes().to_vec());
+/// Both secrets, resolved and checked against the fingerprints the database recorded.
+fn secrets(config: &Config, conn: &mut DbConnection) -> anyhow::Result<(Vec<u8>, Vec<u8>)> {
+    if let DatabaseUrl::Sqlite(path) = &config.database_url {
+        keys::move_legacy_jwt_secret(conn, path)?;
     }
-    if config.database_url.is_postgres() {
-        bail!("JWT_SECRET is required with PostgreSQL");
+    let jwt = keys::resolve(config, Secret::JwtSecret)?;
+    let voucher = keys::resolve(config, Secret::VoucherKey)?;
+    // Both are checked, so an operator with two wrong keys learns of both at once.
+    match (
+        keys::check(conn, Secret::JwtSecret, &jwt),
+        keys::check(conn, Secret::VoucherKey, &voucher),
+    ) {
+        (Ok(()), Ok(())) => Ok((jwt, voucher)),
+        (Err(e), Ok(())) | (Ok(()), Err(e)) => Err(e),
+        (Err(a), Err(b)) => Err(anyhow::anyhow!("{a}\n{b}")),
     }
-    let mut fresh = [0u8; 32];
-    rand::rngs::OsRng.fill_bytes(&mut fresh);
-    let fresh = hex::encode(fresh);
-    // Insert-if-absent, then read: whoever wrote first wins.
-    let _ = diesel::insert_into(app_settings::table)
-        .values((app_settings::key.eq("jwt_secret"), app_settings::value.eq(&fresh)))
-        .execute(conn);
-    let secret: String = app_settings::table
-        .find("jwt_secret")
-        .select(app_settings::value)
-        .first(conn)?;
-    Ok(secret.into_bytes())
-}
-
-/// `VOUCHER_KEY` if set; with SQLite and none set, one generated once and kept in a
-/// file beside the database (never in it: a dump of the database alone must not be
-/// enough to derive a single voucher code).
-fn resolve_voucher_key(config: &Config) -> anyhow::Result<Vec<u8>> {
-    if let Some(key) = &config.voucher_key {
-        if key.len() < 32 {
-            bail!("VOUCHER_KEY must be at least 32 bytes");
-        }
-        return Ok(key.as_bytes().to_vec());
-    }
-    let DatabaseUrl::Sqlite(db_path) = &config.database_url else {
-        bail!("VOUCHER_KEY is required with PostgreSQL");
-    };
-    let path = format!("{db_path}.voucher-key");
-    let mut fresh = [0u8; 32];
-    rand::rngs::OsRng.fill_bytes(&mut fresh);
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    match options.open(&path) {
-        Ok(mut file) => {
-            std::io::Write::write_all(&mut file, hex::encode(fresh).as_bytes())
-                .with_context(|| format!("cannot write {path}"))?;
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
-        Err(e) => return Err(e).with_context(|| format!("cannot create {path}")),
-    }
-    let key = std::fs::read_to_string(&path).with_context(|| format!("cannot read {path}"))?;
-    if key.trim().len() < 32 {
-        bail!("{path} holds no usable key");
-    }
-    Ok(key.trim().as_bytes().to_vec())
 }
 
 impl Application {
     pub async fn build(config: Config) -> anyhow::Result<Self> {
+        civil::set_zone(config.time_zone);
         let pool = prepare_database(&config.database_url, config.db_pool_size).await?;
-        let secret = {
+        let (secret, voucher_key) = {
             let (pool, config) = (pool.clone(), config.clone());
-            tokio::task::spawn_blocking(move || resolve_jwt_secret(&config, &mut *pool.get()?)).await??
+            tokio::task::spawn_blocking(move || secrets(&config, &mut *pool.get()?)).await??
         };
         let locks = match &config.redis_url {
             Some(url) => Locks::redis(url, &config.redis_key_prefix)
@@ -157,8 +119,9 @@ impl Application {
             locks,
             hasher,
             jwt,
-            voucher_keys: VoucherKeys::new(&resolve_voucher_key(&config)?),
+            voucher_keys: VoucherKeys::new(&voucher_key),
             limits: config.limits.clone(),
+            trusted_proxies: config.trusted_proxies.clone(),
             openapi_json: openapi.to_string(),
         });
 
@@ -169,11 +132,17 @@ impl Application {
             App::new()
                 .app_data(state.clone())
                 .app_data(authenticator.clone())
-                .app_data(extract::json_config())
-                .app_data(extract::query_config())
                 .app_data(extract::path_config())
-                .wrap(from_fn(role_gate))
                 .wrap(from_fn(request_context))
+                // Doubled slashes name the same route as single ones.
+                .wrap(NormalizePath::new(TrailingSlash::MergeOnly))
+                .wrap(
+                    DefaultHeaders::new()
+                        .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+                        // Answers carry tokens, codes and personal data; the few
+                        // public ones (health, the spec) lose nothing by not being cached.
+                        .add((header::CACHE_CONTROL, "no-store")),
+                )
                 .configure(routes::configure)
                 .default_service(web::to(extract::not_found))
         })

@@ -14,5 +14,7 @@ pub struct AppState {
     pub jwt: std::sync::Arc<JwtKeys>,
     pub voucher_keys: VoucherKeys,
     pub limits: Limits,
+    /// Peers whose `X-Forwarded-For` names the client (`TRUSTED_PROXIES`).
+    pub trusted_proxies: Vec<ipnet::IpNet>,
     pub openapi_json: String,
 }

@@ -78,7 +78,7 @@ async fn registration_rejects_bad_values_naming_the_field() {
         ),
         (
             json!({"phone": random_phone(), "password": PASSWORD, "name": "王", "occupation": "pilot"}),
-            "variant",
+            "occupation",
         ),
         (
             json!({"phone": random_phone(), "password": PASSWORD, "name": "王", "region_code": "33"}),

@@ -96,7 +96,7 @@ async fn stations_come_nearest_first() {
         .await
         .unwrap();
     assert_eq!(city["items"].as_array().unwrap().len(), 2);
-    assert_eq!(city["next_cursor"], "2");
+    assert!(city["next_cursor"].is_string(), "a keyset cursor: {city}");
     assert_problem(
         app.get_auth("/api/v1/stations?lat=28.6", &worker.access).await,
         400,

@@ -282,12 +282,19 @@ async fn transfer_needs_a_membership() {
     assert_problem(resp, 409, "NOT_A_MEMBER").await;
 }
 
+/// The join code the worker's app shows at the counter (the worker's consent).
+async fn join_code(app: &TestApp, worker: &str) -> String {
+    let body = app.created("/api/v1/me/join-codes", worker, json!({})).await;
+    body["code"].as_str().unwrap().to_owned()
+}
+
 #[tokio::test]
 async fn a_counter_files_an_onsite_join_for_its_own_union() {
     let app = spawn_app().await;
     let w = app.world().await;
     let (phone, worker) = app.worker().await;
-    let body = json!({"phone": phone, "union_id": w.luqiao, "station_id": w.luqiao_station});
+    let code = join_code(&app, &worker.access).await;
+    let body = json!({"join_code": code, "union_id": w.luqiao, "station_id": w.luqiao_station});
     let filed = app
         .created(
             "/api/v1/counter/membership-applications",
@@ -303,9 +310,11 @@ async fn a_counter_files_an_onsite_join_for_its_own_union() {
     );
     assert_eq!(me(&app, &worker.access).await["membership"]["status"], "pending");
 
-    // Not at another district's union, not at a station it isn't bound to.
-    let (other_phone, _) = app.worker().await;
-    let elsewhere = json!({"phone": other_phone, "union_id": w.jiaojiang});
+    // Not at another district's union, not at a station it isn't bound to: each with a
+    // fresh, valid code of another worker, so only the place is wrong.
+    let (_, other) = app.worker().await;
+    let other_code = join_code(&app, &other.access).await;
+    let elsewhere = json!({"join_code": other_code, "union_id": w.jiaojiang});
     assert_problem(
         app.post_auth(
             "/api/v1/counter/membership-applications",
@@ -317,7 +326,8 @@ async fn a_counter_files_an_onsite_join_for_its_own_union() {
         "FORBIDDEN",
     )
     .await;
-    let not_bound = json!({"phone": other_phone, "union_id": w.luqiao, "station_id": w.luqiao_station_2});
+    let other_code = join_code(&app, &other.access).await;
+    let not_bound = json!({"join_code": other_code, "union_id": w.luqiao, "station_id": w.luqiao_station_2});
     assert_problem(
         app.post_auth(
             "/api/v1/counter/membership-applications",
@@ -329,7 +339,14 @@ async fn a_counter_files_an_onsite_join_for_its_own_union() {
         "FORBIDDEN",
     )
     .await;
-    let unknown = json!({"phone": random_phone(), "union_id": w.luqiao});
+    assert_eq!(me(&app, &other.access).await["membership"]["status"], "none");
+    // A code nobody was given finds nobody.
+    let unknown = if code == "00000000" {
+        "00000001"
+    } else {
+        "00000000"
+    };
+    let unknown = json!({"join_code": unknown, "union_id": w.luqiao});
     assert_problem(
         app.post_auth(
             "/api/v1/counter/membership-applications",
@@ -359,14 +376,27 @@ async fn onsite_joins_are_approved_at_once_where_the_union_allows() {
     let counter = app
         .staff(&w.luqiao_admin.access, "counter", gid, &[&station])
         .await;
-    let (phone, worker) = app.worker().await;
+    let (_, worker) = app.worker().await;
+    let code = join_code(&app, &worker.access).await;
     let filed = app
         .created(
             "/api/v1/counter/membership-applications",
             &counter.access,
-            json!({"phone": phone, "union_id": gid}),
+            json!({"join_code": code, "union_id": gid}),
         )
         .await;
     assert_eq!(filed["status"], "approved");
     assert_eq!(me(&app, &worker.access).await["membership"]["status"], "member");
+
+    // Where the union does not allow it, the same flow waits for an admin.
+    let (_, waiting) = app.worker().await;
+    let code = join_code(&app, &waiting.access).await;
+    let filed = app
+        .created(
+            "/api/v1/counter/membership-applications",
+            &w.luqiao_counter.access,
+            json!({"join_code": code, "union_id": w.luqiao}),
+        )
+        .await;
+    assert_eq!(filed["status"], "pending");
 }

@@ -217,7 +217,11 @@ async fn with_redis_gone_the_database_fence_still_holds_and_a_restart_is_picked_
         eprintln!("redis-server not installed: the Redis failure test runs in the Redis suite");
         return;
     };
-    let app = spawn_app_with(|c| c.redis_url = Some(redis.url())).await;
+    let app = spawn_app_with(|c| {
+        c.redis_url = Some(redis.url());
+        c.limits.code_guess_max = 10;
+    })
+    .await;
     let w = app.world().await;
     let campaign = app.luqiao_campaign(&w, 5).await;
     let (_, v) = voucher(&app, &campaign).await;
@@ -450,7 +454,7 @@ async fn counters_redeem_only_at_their_own_stations() {
 
 #[tokio::test]
 async fn guessing_codes_is_cut_off() {
-    let app = spawn_app().await;
+    let app = spawn_app_with(|c| c.limits.code_guess_max = 10).await;
     let w = app.world().await;
     let campaign = app.luqiao_campaign(&w, 5).await;
     let (_, v) = voucher(&app, &campaign).await;

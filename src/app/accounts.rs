@@ -5,6 +5,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::db::DbConnection;
 use crate::domain::ids::UserId;
+use crate::domain::invalid::Invalid;
 use crate::domain::phone::Phone;
 use crate::domain::profile::{Occupation, Password, PersonName, RegionCode, Role};
 use crate::domain::users::{self, CreateUserError, NewUser, ProfileChanges, User};
@@ -15,8 +16,8 @@ pub enum AccountRefusal {
     #[error("that phone is already registered")]
     PhoneTaken,
     /// A value out of bounds; the message names the field.
-    #[error("invalid: {0}")]
-    Invalid(String),
+    #[error(transparent)]
+    Invalid(#[from] Invalid),
     #[error(transparent)]
     Database(#[from] diesel::result::Error),
 }
@@ -88,9 +89,7 @@ pub fn update_profile(
     now: NaiveDateTime,
 ) -> Result<(), AccountRefusal> {
     let employer = match edit.employer {
-        Some(Some(raw)) => Some(Some(
-            super::text(&raw, "employer", 100).map_err(AccountRefusal::Invalid)?,
-        )),
+        Some(Some(raw)) => Some(Some(super::text(&raw, "employer", 100)?)),
         other => other,
     };
     let changes = ProfileChanges {

@@ -1,49 +1,46 @@
 //! What a campaign must satisfy whatever its state: bounded texts and stock, an ordered
 //! window, valid rules naming real unions, and stations under the campaign's union.
 
-use chrono::{DateTime, NaiveDateTime, SubsecRound, Utc};
-
 use super::campaigns::{invalid, CampaignRefusal, Refused};
 use crate::db::DbConnection;
 use crate::domain::campaigns::CampaignFields;
 use crate::domain::ids::StationId;
+use crate::domain::invalid::Invalid;
 use crate::domain::org;
 use crate::domain::rules::{self, Rule};
 
-pub(super) fn at(t: DateTime<Utc>) -> NaiveDateTime {
-    t.naive_utc().trunc_subsecs(6)
-}
-
 pub(super) fn text(raw: &str, field: &str, max: usize) -> Refused<String> {
-    super::text(raw, field, max).map_err(CampaignRefusal::Invalid)
+    Ok(super::text(raw, field, max)?)
 }
 
 pub(super) fn check_window(f: &CampaignFields) -> Refused<()> {
     if f.claim_starts_at >= f.claim_ends_at {
-        return Err(invalid("claim_ends_at must be after claim_starts_at"));
+        return Err(invalid("claim_ends_at", "领取截止时间须晚于开始时间"));
     }
     if f.redeem_until < f.claim_ends_at {
-        return Err(invalid("redeem_until must not be before claim_ends_at"));
+        return Err(invalid("redeem_until", "核销截止时间不能早于领取截止时间"));
     }
     Ok(())
 }
 
 pub(super) fn check_stock(f: &CampaignFields) -> Refused<()> {
     if !(1..=10_000_000).contains(&f.total_stock) {
-        return Err(invalid("total_stock must be between 1 and 10000000"));
+        return Err(invalid("total_stock", "总库存应在 1 到 10000000 之间"));
     }
     if !(1..=100).contains(&f.per_worker_limit) {
-        return Err(invalid("per_worker_limit must be between 1 and 100"));
+        return Err(invalid("per_worker_limit", "每人限领应在 1 到 100 之间"));
     }
     Ok(())
 }
 
 /// Rules are well-formed and every union they name exists; returns them as stored.
 pub(super) fn check_rules(conn: &mut DbConnection, rules: &[Rule]) -> Refused<String> {
-    rules::validate(rules).map_err(CampaignRefusal::Invalid)?;
-    for id in rules::named_unions(rules) {
-        if org::find_union(conn, &id)?.is_none() {
-            return Err(invalid(format!("rules: member_of names no union ({id})")));
+    rules::validate(rules)?;
+    for (i, rule) in rules.iter().enumerate() {
+        if let Rule::MemberOf { union_id } = rule {
+            if org::find_union(conn, union_id)?.is_none() {
+                return Err(invalid(&format!("rules[{i}].union_id"), "没有这个工会"));
+            }
         }
     }
     serde_json::to_string(rules).map_err(|e| diesel::result::Error::SerializationError(Box::new(e)).into())
@@ -56,7 +53,7 @@ pub(super) fn check_stations(
     stations: &[StationId],
 ) -> Refused<()> {
     if stations.len() > 200 {
-        return Err(invalid("station_ids: at most 200"));
+        return Err(invalid("station_ids", "最多 200 个驿站"));
     }
     Ok(stations_under(conn, union_path, stations)?)
 }
@@ -64,8 +61,9 @@ pub(super) fn check_stations(
 /// A station named that does not lie under the union.
 #[derive(Debug, thiserror::Error)]
 pub enum StationsRefusal {
-    #[error("station_ids: {0} is not a station of this union")]
-    NotUnder(StationId),
+    /// The position in `station_ids` and the id.
+    #[error("station_ids[{0}]: {1} is not a station of this union")]
+    NotUnder(usize, StationId),
     #[error(transparent)]
     Database(#[from] diesel::result::Error),
 }
@@ -73,7 +71,7 @@ pub enum StationsRefusal {
 impl From<StationsRefusal> for CampaignRefusal {
     fn from(e: StationsRefusal) -> Self {
         match e {
-            StationsRefusal::NotUnder(_) => Self::Invalid(e.to_string()),
+            StationsRefusal::NotUnder(..) => Self::Invalid(e.invalid()),
             StationsRefusal::Database(e) => Self::Database(e),
         }
     }
@@ -86,10 +84,20 @@ pub fn stations_under(
     union_path: &str,
     stations: &[StationId],
 ) -> Result<(), StationsRefusal> {
-    for id in stations {
+    for (i, id) in stations.iter().enumerate() {
         if !org::station_under(conn, id, union_path)? {
-            return Err(StationsRefusal::NotUnder(id.clone()));
+            return Err(StationsRefusal::NotUnder(i, id.clone()));
         }
     }
     Ok(())
+}
+
+impl StationsRefusal {
+    /// The 400 a `NotUnder` becomes, naming the position in `station_ids`.
+    pub fn invalid(&self) -> Invalid {
+        match self {
+            Self::NotUnder(i, _) => Invalid::new(format!("station_ids[{i}]"), "不是本工会或下属工会的驿站"),
+            Self::Database(_) => Invalid::new("station_ids", "无法核对驿站"),
+        }
+    }
 }

@@ -1,23 +1,25 @@
 //! Campaigns as admins write them: create, edit (a draft freely, a published campaign
 //! only in ways that cannot hurt a claimant), publish ⇄ pause, close.
 
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::NaiveDateTime;
 use serde::{Deserialize, Serialize};
 
 use crate::auth::scope::{AdminScope, ScopeError};
 use crate::db::DbConnection;
 use crate::domain::campaigns::{self, Campaign, CampaignFields, CampaignStatus};
+use crate::domain::civil::{EndInput, StartInput};
 use crate::domain::ids::{CampaignId, StationId, UnionId};
+use crate::domain::invalid::Invalid;
 use crate::domain::rules::Rule;
 
-use super::campaign_checks::{at, check_rules, check_stations, check_stock, check_window, text};
+use super::campaign_checks::{check_rules, check_stations, check_stock, check_window, text};
 
 /// Why a campaign write is refused.
 #[derive(Debug, thiserror::Error)]
 pub enum CampaignRefusal {
     /// A value the admin sent is out of bounds; the message names the field.
-    #[error("invalid: {0}")]
-    Invalid(String),
+    #[error(transparent)]
+    Invalid(#[from] Invalid),
     /// The campaign's state does not allow it (or it changed meanwhile); says why.
     #[error("conflict: {0}")]
     Conflict(String),
@@ -29,15 +31,16 @@ pub enum CampaignRefusal {
 
 pub(super) type Refused<T> = Result<T, CampaignRefusal>;
 
-pub(super) fn invalid(message: impl Into<String>) -> CampaignRefusal {
-    CampaignRefusal::Invalid(message.into())
+pub(super) fn invalid(field: &str, message: impl Into<String>) -> CampaignRefusal {
+    CampaignRefusal::Invalid(Invalid::new(field, message))
 }
 
 fn conflict(message: impl Into<String>) -> CampaignRefusal {
     CampaignRefusal::Conflict(message.into())
 }
 
-/// `POST /admin/campaigns`. Times are instants (RFC 3339); kept at microseconds.
+/// `POST /admin/campaigns`. Times are RFC 3339 instants, civil date-times or civil dates
+/// (see `domain::civil`); kept at microseconds.
 #[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct NewCampaign {
@@ -49,9 +52,9 @@ pub struct NewCampaign {
     pub total_stock: i64,
     #[serde(default)]
     pub per_worker_limit: Option<i32>,
-    pub claim_starts_at: DateTime<Utc>,
-    pub claim_ends_at: DateTime<Utc>,
-    pub redeem_until: DateTime<Utc>,
+    pub claim_starts_at: StartInput,
+    pub claim_ends_at: EndInput,
+    pub redeem_until: EndInput,
     #[serde(default)]
     pub station_ids: Vec<StationId>,
     pub rules: Vec<Rule>,
@@ -66,9 +69,9 @@ pub struct CampaignEdit {
     pub description: Option<String>,
     pub total_stock: Option<i64>,
     pub per_worker_limit: Option<i32>,
-    pub claim_starts_at: Option<DateTime<Utc>>,
-    pub claim_ends_at: Option<DateTime<Utc>>,
-    pub redeem_until: Option<DateTime<Utc>>,
+    pub claim_starts_at: Option<StartInput>,
+    pub claim_ends_at: Option<EndInput>,
+    pub redeem_until: Option<EndInput>,
     pub station_ids: Option<Vec<StationId>>,
     pub rules: Option<Vec<Rule>>,
 }
@@ -86,9 +89,9 @@ pub fn create(
         description: None,
         total_stock: b.total_stock,
         per_worker_limit: b.per_worker_limit.unwrap_or(1),
-        claim_starts_at: at(b.claim_starts_at),
-        claim_ends_at: at(b.claim_ends_at),
-        redeem_until: at(b.redeem_until),
+        claim_starts_at: b.claim_starts_at.0,
+        claim_ends_at: b.claim_ends_at.0,
+        redeem_until: b.redeem_until.0,
         rules: String::new(),
     };
     check_stock(&fields)?;
@@ -136,9 +139,9 @@ fn edited(c: &Campaign, b: &CampaignEdit) -> Refused<CampaignFields> {
         .or(c.description.clone()),
         total_stock: b.total_stock.unwrap_or(c.total_stock),
         per_worker_limit: b.per_worker_limit.unwrap_or(c.per_worker_limit),
-        claim_starts_at: b.claim_starts_at.map(at).unwrap_or(c.claim_starts_at),
-        claim_ends_at: b.claim_ends_at.map(at).unwrap_or(c.claim_ends_at),
-        redeem_until: b.redeem_until.map(at).unwrap_or(c.redeem_until),
+        claim_starts_at: b.claim_starts_at.map_or(c.claim_starts_at, |t| t.0),
+        claim_ends_at: b.claim_ends_at.map_or(c.claim_ends_at, |t| t.0),
+        redeem_until: b.redeem_until.map_or(c.redeem_until, |t| t.0),
         rules: c.rules.clone(),
     };
     check_stock(&f)?;
@@ -159,9 +162,7 @@ pub fn edit(
     let (c, union_path) = scope.campaign(conn, id)?;
     let mut f = edited(&c, b)?;
     if !campaigns::begin_edit(conn, &c, now)? {
-        return Err(conflict(
-            "the campaign was changed meanwhile; reload it and try again",
-        ));
+        return Err(conflict("活动刚被其他人修改过，请刷新后再改"));
     }
     match c.status {
         CampaignStatus::Draft => {
@@ -175,7 +176,7 @@ pub fn edit(
             check_stations(conn, &union_path, &stations)?;
             campaigns::update_draft(conn, id, &f, &stations, now)?;
         }
-        CampaignStatus::Closed => return Err(conflict("a closed campaign cannot change")),
+        CampaignStatus::Closed => return Err(conflict("活动已结束，不能再修改")),
         CampaignStatus::Published | CampaignStatus::Paused => {
             let fixed = b.item_name.is_some()
                 || b.per_worker_limit.is_some()
@@ -183,17 +184,13 @@ pub fn edit(
                 || b.rules.is_some()
                 || b.station_ids.is_some();
             if fixed {
-                return Err(conflict(
-                    "after publishing only title, description, total_stock and later deadlines can change",
-                ));
+                return Err(conflict("活动发布后只能修改名称、说明、总库存和推迟截止时间"));
             }
             if f.total_stock < c.total_stock
                 || f.claim_ends_at < c.claim_ends_at
                 || f.redeem_until < c.redeem_until
             {
-                return Err(conflict(
-                    "after publishing stock may only grow and deadlines only move later",
-                ));
+                return Err(conflict("活动发布后库存只能增加，截止时间只能推迟"));
             }
             campaigns::update_published(conn, &c, &f, now)?;
         }
@@ -222,6 +219,15 @@ impl Move {
         }
     }
 
+    /// What the move is called on an admin's screen.
+    fn label(self) -> &'static str {
+        match self {
+            Self::Publish => "发布",
+            Self::Pause => "暂停",
+            Self::Close => "结束",
+        }
+    }
+
     fn to(self) -> CampaignStatus {
         match self {
             Self::Publish => CampaignStatus::Published,
@@ -242,16 +248,16 @@ pub fn transition(
 ) -> Refused<Campaign> {
     let (c, _) = scope.campaign(conn, id)?;
     if step == Move::Publish && campaigns::station_ids(conn, id)?.is_empty() {
-        return Err(conflict("add at least one redemption station before publishing"));
+        return Err(invalid("station_ids", "发布前请至少指定一个核销驿站"));
     }
     if step == Move::Publish && now >= c.claim_ends_at {
-        return Err(conflict("the claim window is already over"));
+        return Err(conflict("领取截止时间已过，不能发布；请先推迟领取截止时间"));
     }
     if !campaigns::transition(conn, id, step.from(), step.to(), now)? {
         return Err(conflict(format!(
-            "a {} campaign cannot become {}",
-            c.status,
-            step.to()
+            "{}的活动不能{}",
+            c.status.label(),
+            step.label()
         )));
     }
     Ok(campaigns::find(conn, id)?.ok_or(ScopeError::NotFound)?)

@@ -28,9 +28,9 @@ pub enum ClaimRefusal {
     NotOpen(Reason),
     #[error("claims have ended")]
     Ended(Reason),
-    /// The per-worker limit is reached; the newest voucher held, if any.
+    /// The per-worker limit is reached; the newest voucher held, if any, and why in words.
     #[error("already claimed")]
-    AlreadyClaimed(Option<VoucherId>),
+    AlreadyClaimed(Option<VoucherId>, Reason),
     /// Every rule the worker does not meet.
     #[error("not eligible")]
     NotEligible(Vec<Reason>),
@@ -43,7 +43,10 @@ pub enum ClaimRefusal {
 impl From<ClaimError> for ClaimRefusal {
     fn from(e: ClaimError) -> Self {
         match e {
-            ClaimError::AlreadyClaimed(v) => Self::AlreadyClaimed(Some(v)),
+            ClaimError::AlreadyClaimed(v) => Self::AlreadyClaimed(
+                Some(v),
+                Reason::new("ALREADY_CLAIMED", "您已领取过本活动的礼包，请在“卡包”中查看"),
+            ),
             ClaimError::SoldOut => Self::SoldOut,
             ClaimError::Database(e) => Self::Database(e),
         }
@@ -68,7 +71,11 @@ pub fn precheck(
         None => {}
     }
     if a.limit_reached {
-        return Err(ClaimRefusal::AlreadyClaimed(a.held.first().cloned()));
+        let reason = a.already_claimed();
+        return Err(ClaimRefusal::AlreadyClaimed(
+            a.held.first().map(|(id, _)| id.clone()),
+            reason,
+        ));
     }
     if !a.rules.is_empty() {
         return Err(ClaimRefusal::NotEligible(a.rules));

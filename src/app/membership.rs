@@ -7,26 +7,30 @@ use serde::{Deserialize, Serialize};
 use crate::auth::scope::{AdminScope, CounterScope, ScopeError};
 use crate::db::DbConnection;
 use crate::domain::ids::{ApplicationId, StationId, UnionId, UserId};
+use crate::domain::invalid::Invalid;
+use crate::domain::join_codes;
 use crate::domain::membership::{self as ms, Application, ApplicationKind, MembershipError, Submission};
 use crate::domain::org;
-use crate::domain::phone::Phone;
 use crate::domain::profile::Role;
 use crate::domain::users;
+use crate::domain::voucher_code::VoucherKeys;
 
 /// Why a membership step is refused.
 #[derive(Debug, thiserror::Error)]
 pub enum MembershipRefusal {
     #[error("no such union")]
     UnionNotFound,
-    /// On-site: no worker account has this phone.
-    #[error("no worker registered with that phone")]
-    WorkerNotFound,
+    /// On-site: the join code is unknown, used or expired (one answer for all three).
+    #[error("no such join code")]
+    UnknownJoinCode,
     /// On-site: the counter does not serve this union or station.
     #[error("not this counter's union or station")]
     NotServed,
     /// Already a member, an application pending, not a member, or decided already.
     #[error(transparent)]
     Membership(#[from] MembershipError),
+    #[error(transparent)]
+    Invalid(#[from] Invalid),
     #[error(transparent)]
     Scope(#[from] ScopeError),
     #[error(transparent)]
@@ -88,17 +92,20 @@ pub fn reject(
 #[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct OnSiteJoin {
-    pub phone: Phone,
+    /// The 8 digits the worker's app shows (`POST /me/join-codes`): the worker's consent.
+    pub join_code: String,
     pub union_id: UnionId,
     #[serde(default)]
     pub station_id: Option<StationId>,
 }
 
-/// A counter files a join for a worker at its station; where the union allows it, the
-/// same counter's filing is approved at once. Call inside a write transaction.
+/// A counter files a join for the worker whose join code it was shown; where the union
+/// allows it, the same counter's filing is approved at once. The code is used up in the
+/// same transaction (a refusal rolls it back). Call inside a write transaction.
 pub fn join_on_site(
     conn: &mut DbConnection,
     scope: &CounterScope,
+    keys: &VoucherKeys,
     b: &OnSiteJoin,
     now: NaiveDateTime,
 ) -> Refused<Application> {
@@ -111,9 +118,12 @@ pub fn join_on_site(
     if !scope.serves_union(&b.union_id) || !at_own_station {
         return Err(MembershipRefusal::NotServed);
     }
-    let worker = users::find_by_phone(conn, &b.phone)?
+    let code = join_codes::normalise(&b.join_code)
+        .ok_or_else(|| Invalid::new("join_code", "入会码应为 8 位数字"))?;
+    let worker_id = join_codes::consume(conn, keys, &code, now)?.ok_or(MembershipRefusal::UnknownJoinCode)?;
+    let worker = users::find(conn, &worker_id)?
         .filter(|u| u.role == Role::Worker)
-        .ok_or(MembershipRefusal::WorkerNotFound)?;
+        .ok_or(MembershipRefusal::UnknownJoinCode)?;
     let union = org::find_union(conn, &b.union_id)?.ok_or(MembershipRefusal::UnionNotFound)?;
     let s = Submission {
         kind: ApplicationKind::Join,

@@ -18,9 +18,8 @@ pub mod org;
 pub mod redemptions;
 pub mod workers;
 
-/// Free text a person typed: trimmed, 1..=`max` characters, no control characters.
-/// `Err` names the field, for the 400 answer.
-pub fn text(raw: &str, field: &str, max: usize) -> Result<String, String> {
-    crate::domain::profile::bounded_text(raw, max)
-        .ok_or_else(|| format!("{field} must be 1-{max} characters"))
+/// Free text a person typed, cleaned by `domain::text::clean` (trimmed, NFC, 1..=`max`
+/// characters, nothing invisible). `Err` names the field, for the 400 answer.
+pub fn text(raw: &str, field: &str, max: usize) -> Result<String, crate::domain::invalid::Invalid> {
+    crate::domain::text::clean(raw, max).map_err(|e| crate::domain::invalid::Invalid::new(field, e.message()))
 }

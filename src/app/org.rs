@@ -7,6 +7,7 @@ use super::campaign_checks::{stations_under, StationsRefusal};
 use crate::auth::scope::{AdminScope, ScopeError};
 use crate::db::DbConnection;
 use crate::domain::ids::{StationId, UnionId};
+use crate::domain::invalid::Invalid;
 use crate::domain::org::{self, NewStation, NewUnion, Station, Union, UnionKind};
 use crate::domain::profile::{PersonName, RegionCode, Role};
 use crate::domain::users::{self, CreateUserError, NewUser};
@@ -15,10 +16,14 @@ use crate::domain::users::{self, CreateUserError, NewUser};
 #[derive(Debug, thiserror::Error)]
 pub enum OrgRefusal {
     /// A value out of bounds; the message names the field.
-    #[error("invalid: {0}")]
-    Invalid(String),
+    #[error(transparent)]
+    Invalid(#[from] Invalid),
     #[error("that phone is already registered")]
     PhoneTaken,
+    /// A union admin asked for a national, province or city union (platform admins
+    /// plant those), or a level above its parent's.
+    #[error("union level not allowed: {0}")]
+    LevelNotAllowed(&'static str),
     #[error(transparent)]
     Scope(#[from] ScopeError),
     #[error(transparent)]
@@ -37,7 +42,7 @@ impl From<CreateUserError> for OrgRefusal {
 impl From<StationsRefusal> for OrgRefusal {
     fn from(e: StationsRefusal) -> Self {
         match e {
-            StationsRefusal::NotUnder(_) => Self::Invalid(e.to_string()),
+            StationsRefusal::NotUnder(..) => Self::Invalid(e.invalid()),
             StationsRefusal::Database(e) => Self::Database(e),
         }
     }
@@ -45,8 +50,8 @@ impl From<StationsRefusal> for OrgRefusal {
 
 type Refused<T> = Result<T, OrgRefusal>;
 
-fn invalid(message: impl Into<String>) -> OrgRefusal {
-    OrgRefusal::Invalid(message.into())
+fn invalid(field: &str, message: impl Into<String>) -> OrgRefusal {
+    OrgRefusal::Invalid(Invalid::new(field, message))
 }
 
 /// `POST /admin/unions`.
@@ -74,20 +79,32 @@ pub fn create_union(
     let parent = match &b.parent_id {
         Some(id) => Some(scope.union(conn, id)?),
         None if matches!(scope, AdminScope::Platform { .. }) => None,
-        None => return Err(invalid("parent_id is required")),
+        None => return Err(invalid("parent_id", "请选择上级工会")),
     };
     let region = b.region_code.as_str();
-    if let Some(p) = parent.as_ref().filter(|p| p.kind != UnionKind::National) {
-        if !region.starts_with(org::region_prefix(&p.region_code)) {
-            return Err(invalid("region_code must lie within the parent union's region"));
+    if let Some(p) = &parent {
+        if !org::region_covers(p, region) {
+            return Err(invalid("region_code", "地区须在上级工会的地区之内"));
         }
+    }
+    let kind = b
+        .kind
+        .unwrap_or_else(|| UnionKind::infer(region, parent.as_ref()));
+    // Who may plant which level is decided by the caller's role, never by the kind of
+    // anything already in the tree.
+    let upper = matches!(kind, UnionKind::National | UnionKind::Province | UnionKind::City);
+    if upper && !matches!(scope, AdminScope::Platform { .. }) {
+        return Err(OrgRefusal::LevelNotAllowed(
+            "全国、省、市级工会由平台管理员创建；您可以创建区县级和基层工会",
+        ));
+    }
+    if parent.as_ref().is_some_and(|p| !kind.may_sit_under(p.kind)) {
+        return Err(OrgRefusal::LevelNotAllowed("下级工会的层级不能高于上级工会"));
     }
     let new = NewUnion {
         name: b.name.clone().into_string(),
         parent: parent.as_ref(),
-        kind: b
-            .kind
-            .unwrap_or_else(|| UnionKind::infer(region, parent.as_ref())),
+        kind,
         region_code: region.to_owned(),
         onsite_auto_approve: b.onsite_auto_approve,
         created_by: scope.user(),
@@ -114,7 +131,7 @@ pub struct CreateStation {
 }
 
 fn optional_text(raw: Option<&str>, field: &str, max: usize) -> Refused<Option<String>> {
-    raw.map(|t| super::text(t, field, max).map_err(OrgRefusal::Invalid))
+    raw.map(|t| super::text(t, field, max).map_err(OrgRefusal::from))
         .transpose()
 }
 
@@ -128,10 +145,10 @@ pub fn create_station(
     if b.lat.is_some_and(|v| !(-90.0..=90.0).contains(&v))
         || b.lng.is_some_and(|v| !(-180.0..=180.0).contains(&v))
     {
-        return Err(invalid("lat must be within ±90 and lng within ±180"));
+        return Err(invalid("lat", "纬度应在 ±90 之间，经度应在 ±180 之间"));
     }
     if b.lat.is_some() != b.lng.is_some() {
-        return Err(invalid("lat and lng go together"));
+        return Err(invalid("lng", "经纬度须同时填写"));
     }
     let new = NewStation {
         id: StationId::generate(),
@@ -152,14 +169,13 @@ pub fn create_station(
 /// union admins are created here. Checked before the password is hashed.
 pub fn check_staff_role(role: Role, stations: &[StationId]) -> Refused<()> {
     match role {
-        Role::Counter if stations.is_empty() => {
-            Err(invalid("station_ids: a counter needs at least one station"))
-        }
-        Role::UnionAdmin if !stations.is_empty() => {
-            Err(invalid("station_ids: only counters are bound to stations"))
-        }
+        Role::Counter if stations.is_empty() => Err(invalid("station_ids", "柜台账号至少要绑定一个驿站")),
+        Role::UnionAdmin if !stations.is_empty() => Err(invalid("station_ids", "只有柜台账号可以绑定驿站")),
         Role::Counter | Role::UnionAdmin => Ok(()),
-        Role::Worker | Role::PlatformAdmin => Err(invalid("role must be counter or union_admin")),
+        Role::Worker | Role::PlatformAdmin => Err(invalid(
+            "role",
+            "角色只能是 counter（柜台）或 union_admin（工会管理员）",
+        )),
     }
 }
 
@@ -175,7 +191,7 @@ pub fn create_staff(
     let union_id = user
         .union_id
         .as_ref()
-        .ok_or_else(|| invalid("union_id is required"))?;
+        .ok_or_else(|| invalid("union_id", "请选择所属工会"))?;
     let union = scope.union(conn, union_id)?;
     stations_under(conn, &union.path, stations)?;
     users::create(conn, user)?;

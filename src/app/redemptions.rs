@@ -6,7 +6,7 @@ use diesel::prelude::*;
 use serde_json::json;
 
 use crate::auth::scope::{AdminScope, CounterScope, ScopeError};
-use crate::db::schema::{campaigns, users};
+use crate::db::schema::{campaigns, memberships, stations, users};
 use crate::db::DbConnection;
 use crate::domain::campaigns as campaign_queries;
 use crate::domain::ids::{RedemptionId, StationId, UserId, VoucherId};
@@ -25,7 +25,10 @@ pub struct Found {
     pub item_name: String,
     pub holder_name: String,
     pub holder_phone: Phone,
-    pub campaign_stations: Vec<StationId>,
+    /// The holder's current member number, for the counter to compare with a card.
+    pub holder_member_no: Option<String>,
+    /// Where the campaign is redeemable, with the stations' names.
+    pub campaign_stations: Vec<(StationId, String)>,
     /// Its live redemption, from `redemptions`.
     pub redeemed: Option<Redeemed>,
 }
@@ -47,13 +50,25 @@ pub fn find_by_code(
         .find(&voucher.user_id)
         .select((users::name, users::phone))
         .first(conn)?;
-    let campaign_stations = campaign_queries::station_ids(conn, &voucher.campaign_id)?;
+    let holder_member_no: Option<String> = memberships::table
+        .filter(memberships::user_id.eq(&voucher.user_id))
+        .filter(memberships::ended_at.is_null())
+        .select(memberships::member_no)
+        .first(conn)
+        .optional()?;
+    let ids = campaign_queries::station_ids(conn, &voucher.campaign_id)?;
+    let campaign_stations = stations::table
+        .filter(stations::id.eq_any(&ids))
+        .order(stations::name.asc())
+        .select((stations::id, stations::name))
+        .load(conn)?;
     Ok(Some(Found {
         voucher,
         campaign_title,
         item_name,
         holder_name,
         holder_phone,
+        holder_member_no,
         campaign_stations,
         redeemed,
     }))
@@ -80,7 +95,7 @@ pub fn look_up(
     Ok(find_by_code(conn, keys, code)?.map(|found| {
         let state = found.voucher.state_at(now);
         let redeemable_here =
-            state == VoucherState::Issued && found.campaign_stations.iter().any(|s| here.contains(s));
+            state == VoucherState::Issued && found.campaign_stations.iter().any(|(s, _)| here.contains(s));
         Lookup {
             found,
             state,
@@ -103,11 +118,22 @@ pub enum RedeemRefusal {
     /// No voucher has this code (the handler counts it against guessing).
     #[error("unknown code")]
     UnknownCode,
-    #[error("station not allowed")]
-    StationNotAllowed,
-    /// Redeemed already (when and where), expired, cancelled or revoked: the fence's answer.
+    /// The counter account is not bound to the station it named.
+    #[error("counter not bound to the station")]
+    StationNotBound,
+    /// The voucher's campaign is not redeemable at that station; where it is.
+    #[error("campaign not redeemable at the station")]
+    NotRedeemableHere { campaign_stations: Vec<String> },
+    /// Redeemed already: when, where, and the station's name for the person at the counter.
+    #[error("already redeemed")]
+    AlreadyRedeemed {
+        at: NaiveDateTime,
+        station: StationId,
+        station_name: String,
+    },
+    /// Expired, cancelled or revoked: the fence's answer.
     #[error(transparent)]
-    Fence(#[from] RedeemError),
+    Fence(RedeemError),
     #[error(transparent)]
     Scope(#[from] ScopeError),
     #[error(transparent)]
@@ -124,16 +150,41 @@ pub fn precheck(
     now: NaiveDateTime,
 ) -> Result<Voucher, RedeemRefusal> {
     if !scope.has_station(&cmd.station_id) {
-        return Err(RedeemRefusal::StationNotAllowed);
+        return Err(RedeemRefusal::StationNotBound);
     }
     let found = find_by_code(conn, keys, &cmd.code)?.ok_or(RedeemRefusal::UnknownCode)?;
-    if !found.campaign_stations.contains(&cmd.station_id) {
-        return Err(RedeemRefusal::StationNotAllowed);
+    if !found.campaign_stations.iter().any(|(s, _)| s == &cmd.station_id) {
+        return Err(RedeemRefusal::NotRedeemableHere {
+            campaign_stations: found
+                .campaign_stations
+                .into_iter()
+                .map(|(_, name)| name)
+                .collect(),
+        });
     }
     if let Some(e) = redemptions::refusal(&found.voucher, found.redeemed, now) {
-        return Err(e.into());
+        return Err(fence_refusal(conn, e)?);
     }
     Ok(found.voucher)
+}
+
+/// The fence's refusal as the counter reads it: `ALREADY_REDEEMED` with the station's name.
+fn fence_refusal(conn: &mut DbConnection, e: RedeemError) -> QueryResult<RedeemRefusal> {
+    Ok(match e {
+        RedeemError::AlreadyRedeemed(Some(r)) => {
+            let station_name: String = stations::table
+                .find(&r.station)
+                .select(stations::name)
+                .first(conn)?;
+            RedeemRefusal::AlreadyRedeemed {
+                at: r.at,
+                station: r.station,
+                station_name,
+            }
+        }
+        RedeemError::Database(e) => RedeemRefusal::Database(e),
+        other => RedeemRefusal::Fence(other),
+    })
 }
 
 /// The redemption itself, behind the database fence (see `redemptions::redeem`).
@@ -152,7 +203,10 @@ pub fn redeem(
         counter,
         terminal,
     };
-    Ok(redemptions::redeem(conn, r, now)?)
+    match redemptions::redeem(conn, r, now) {
+        Ok(redemption) => Ok(redemption),
+        Err(e) => Err(fence_refusal(conn, e)?),
+    }
 }
 
 /// Why a reversal or a revocation is refused.

@@ -1,6 +1,8 @@
 //! Function-level authorization for whole areas of the API, checked before any handler
 //! or body extractor runs: a worker's token gets 403 on every admin and counter route,
-//! whatever it sends.
+//! whatever it sends. The gate wraps each resource and reads the pattern that matched
+//! (`/api/v1/me/vouchers/{id}`), never the raw path, so `/api/v1/%6De/vouchers` and
+//! `//api/v1/me/vouchers` are judged as the route they reach (contract v1.1).
 
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -11,8 +13,10 @@ use super::Principal;
 use crate::domain::profile::Role;
 use crate::error::{ApiError, ErrorCode};
 
-/// The roles an area of the API is for; `None` where the handler decides alone.
-pub fn required_roles(path: &str) -> Option<&'static [Role]> {
+/// The roles an area of the API is for, by route pattern; `None` where the handler
+/// decides alone.
+pub fn required_roles(pattern: &str) -> Option<&'static [Role]> {
+    let path = pattern;
     if path.starts_with("/api/v1/admin/") {
         Some(super::scope::ADMIN_ROLES)
     } else if path.starts_with("/api/v1/counter/") {
@@ -28,7 +32,19 @@ pub async fn role_gate<B: MessageBody>(
     mut req: ServiceRequest,
     next: Next<B>,
 ) -> Result<ServiceResponse<EitherBody<B>>, actix_web::Error> {
-    let Some(roles) = required_roles(req.path()) else {
+    // Every route is registered with its pattern; no pattern would mean no route, and
+    // nothing is served without one.
+    let Some(pattern) = req.match_pattern() else {
+        return Ok(req
+            .error_response(ApiError::new(ErrorCode::NotFound))
+            .map_into_right_body());
+    };
+    // A method the route does not have is a 405 for everyone; no token is needed to learn it.
+    let method = req.method().as_str();
+    let served = crate::routes::ROUTES
+        .iter()
+        .any(|(m, p)| *p == pattern && *m == method);
+    let Some(roles) = required_roles(&pattern).filter(|_| served) else {
         return next.call(req).await.map(ServiceResponse::map_into_left_body);
     };
     match req.extract::<Principal>().await {

@@ -1,10 +1,18 @@
-//! Sessions and their rotating refresh tokens.
+//! Sessions and their rotating refresh tokens (contract v1.1, "Sessions, throttling and
+//! secrets").
 //!
-//! A refresh token is opaque, stored only as a SHA-256 hash, single-use and rotated.
-//! Presenting a used one revokes the whole session (stolen-token detection), with one
-//! exception the weak mobile network needs: a retry of the *latest* rotation within a
-//! short grace period, whose answer was lost, gets a fresh pair instead (its unused
-//! successor is retired, so if that one ever surfaces, the session is revoked then).
+//! A refresh token is opaque, stored only as a SHA-256 hash, and rotated on use. Tokens
+//! of a session form a tree: using a token mints a child. A phone whose access token
+//! expires often fires two calls at once, and a weak network loses answers, so a token
+//! may be presented again within `REFRESH_RETRY_GRACE_SECS` of its first use, as long as
+//! none of its children has been used: each such retry mints another child, and every
+//! child stays usable. Outside that, a used token is reuse (a stolen copy, or a very
+//! late retry): the whole session is revoked. Every rotation of a session first takes
+//! that session's row lock, so concurrent refreshes queue one behind the other in one
+//! order — never a deadlock, never two decisions from one stale read.
+//!
+//! A session also ends when idle (no refresh for `SESSION_IDLE_SECS`) and at its
+//! absolute lifetime (`SESSION_ABSOLUTE_SECS` after sign-in).
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -18,16 +26,12 @@ use crate::db::DbConnection;
 use crate::domain::ids::{RefreshTokenId, SessionId, UserId};
 use crate::domain::profile::Role;
 
-pub const REFRESH_TOKEN_TTL_DAYS: i64 = 30;
-
 #[derive(Debug, Queryable, Selectable)]
 #[diesel(table_name = refresh_tokens)]
 struct RefreshToken {
     id: RefreshTokenId,
-    session_id: SessionId,
     expires_at: NaiveDateTime,
     used_at: Option<NaiveDateTime>,
-    replaced_by: Option<String>,
 }
 
 fn hash_token(token: &str) -> String {
@@ -40,28 +44,37 @@ fn new_token_value() -> String {
     format!("zjr_{}", URL_SAFE_NO_PAD.encode(bytes))
 }
 
-/// Mints a refresh token in `session` and returns its plain value (shown once).
+/// Mints a refresh token in `session` (a child of `parent`, if any) valid for `ttl`, and
+/// returns its plain value (shown once).
 fn mint(
     conn: &mut DbConnection,
     session: &SessionId,
+    parent: Option<&RefreshTokenId>,
     now: NaiveDateTime,
-) -> QueryResult<(RefreshTokenId, String)> {
-    let id = RefreshTokenId::generate();
+    ttl: Duration,
+) -> QueryResult<String> {
     let value = new_token_value();
     diesel::insert_into(refresh_tokens::table)
         .values((
-            refresh_tokens::id.eq(&id),
+            refresh_tokens::id.eq(RefreshTokenId::generate()),
             refresh_tokens::session_id.eq(session),
+            refresh_tokens::parent_id.eq(parent.map(RefreshTokenId::as_str)),
             refresh_tokens::token_hash.eq(hash_token(&value)),
             refresh_tokens::issued_at.eq(now),
-            refresh_tokens::expires_at.eq(now + Duration::days(REFRESH_TOKEN_TTL_DAYS)),
+            refresh_tokens::expires_at.eq(now + ttl),
         ))
         .execute(conn)?;
-    Ok((id, value))
+    Ok(value)
 }
 
-/// Starts a session for a signed-in user; returns it with its first refresh token.
-pub fn start(conn: &mut DbConnection, user: &UserId, now: NaiveDateTime) -> QueryResult<(SessionId, String)> {
+/// Starts a session for a signed-in user; returns it with its first refresh token, valid
+/// for the idle lifetime `idle`.
+pub fn start(
+    conn: &mut DbConnection,
+    user: &UserId,
+    now: NaiveDateTime,
+    idle: Duration,
+) -> QueryResult<(SessionId, String)> {
     let session = SessionId::generate();
     diesel::insert_into(sessions::table)
         .values((
@@ -70,7 +83,7 @@ pub fn start(conn: &mut DbConnection, user: &UserId, now: NaiveDateTime) -> Quer
             sessions::created_at.eq(now),
         ))
         .execute(conn)?;
-    let (_, token) = mint(conn, &session, now)?;
+    let token = mint(conn, &session, None, now, idle)?;
     Ok((session, token))
 }
 
@@ -86,11 +99,13 @@ pub struct Rotated {
 /// Why a refresh token is not exchanged.
 #[derive(Debug, thiserror::Error)]
 pub enum RotationRefusal {
-    /// A used token outside the retry grace: the session is revoked.
+    /// A used token outside the retry grace, or one whose child was used: the session
+    /// is revoked.
     #[error("refresh token reused")]
     Reused,
     #[error("refresh token expired")]
     Expired,
+    /// Revoked earlier, or ended now by its idle or absolute lifetime.
     #[error("session revoked")]
     Revoked,
     #[error("unknown refresh token")]
@@ -99,83 +114,106 @@ pub enum RotationRefusal {
     Database(#[from] diesel::result::Error),
 }
 
+/// How long sessions and retries last (from `config::Limits`).
+#[derive(Debug, Clone, Copy)]
+pub struct SessionPolicy {
+    pub retry_grace: Duration,
+    pub idle: Duration,
+    pub absolute: Duration,
+}
+
 /// Exchanges a refresh token for a new one. Call inside a write transaction; on
-/// `Reused` the revocation must commit, so the caller commits refusals too.
+/// `Reused` and on an ended session the revocation must commit, so the caller commits
+/// refusals too.
 pub fn rotate(
     conn: &mut DbConnection,
     presented: &str,
     now: NaiveDateTime,
-    grace: Duration,
+    policy: SessionPolicy,
 ) -> QueryResult<Result<Rotated, RotationRefusal>> {
-    let Some(token) = refresh_tokens::table
-        .filter(refresh_tokens::token_hash.eq(hash_token(presented)))
-        .select(RefreshToken::as_select())
-        .first(conn)
+    let hash = hash_token(presented);
+    let Some(session_id) = refresh_tokens::table
+        .filter(refresh_tokens::token_hash.eq(&hash))
+        .select(refresh_tokens::session_id)
+        .first::<SessionId>(conn)
         .optional()?
     else {
         return Ok(Err(RotationRefusal::Unknown));
     };
-    let (user, role, revoked_at): (UserId, Role, Option<NaiveDateTime>) = sessions::table
+    // The session row lock first (a no-op update takes it on PostgreSQL; SQLite's write
+    // transaction already excludes other writers): everything below reads after the
+    // previous rotation of this session committed.
+    diesel::update(sessions::table.find(&session_id))
+        .set(sessions::refreshed_at.eq(sessions::refreshed_at))
+        .execute(conn)?;
+    let (user, role, created_at, refreshed_at, revoked_at): SessionRow = sessions::table
         .inner_join(users::table)
-        .filter(sessions::id.eq(&token.session_id))
-        .select((users::id, users::role, sessions::revoked_at))
+        .filter(sessions::id.eq(&session_id))
+        .select((
+            users::id,
+            users::role,
+            sessions::created_at,
+            sessions::refreshed_at,
+            sessions::revoked_at,
+        ))
         .first(conn)?;
     if revoked_at.is_some() {
         return Ok(Err(RotationRefusal::Revoked));
     }
-    if token.used_at.is_none() && token.expires_at <= now {
-        return Ok(Err(RotationRefusal::Expired));
+    let idle_since = refreshed_at.unwrap_or(created_at);
+    if now - created_at > policy.absolute || now - idle_since > policy.idle {
+        revoke(conn, &session_id, "session_lifetime", now)?;
+        return Ok(Err(RotationRefusal::Revoked));
     }
-    // The conditional update is the fence: of two concurrent uses exactly one wins.
-    let won = token.used_at.is_none()
-        && diesel::update(
-            refresh_tokens::table
-                .find(&token.id)
-                .filter(refresh_tokens::used_at.is_null()),
-        )
-        .set(refresh_tokens::used_at.eq(now))
-        .execute(conn)?
-            == 1;
-    if !won && !retire_successor_for_retry(conn, &token.id, now, grace)? {
-        revoke(conn, &token.session_id, "refresh_token_reused", now)?;
-        return Ok(Err(RotationRefusal::Reused));
+    let token: RefreshToken = refresh_tokens::table
+        .filter(refresh_tokens::token_hash.eq(&hash))
+        .select(RefreshToken::as_select())
+        .first(conn)?;
+    match token.used_at {
+        None if token.expires_at <= now => return Ok(Err(RotationRefusal::Expired)),
+        None => {
+            diesel::update(refresh_tokens::table.find(&token.id))
+                .set(refresh_tokens::used_at.eq(now))
+                .execute(conn)?;
+        }
+        Some(used) => {
+            let retry = policy.retry_grace > Duration::zero()
+                && now - used <= policy.retry_grace
+                && !child_used(conn, &token.id)?;
+            if !retry {
+                revoke(conn, &session_id, "refresh_token_reused", now)?;
+                return Ok(Err(RotationRefusal::Reused));
+            }
+        }
     }
-    let (next_id, refresh_token) = mint(conn, &token.session_id, now)?;
-    diesel::update(refresh_tokens::table.find(&token.id))
-        .set(refresh_tokens::replaced_by.eq(next_id.as_str()))
+    let refresh_token = mint(conn, &session_id, Some(&token.id), now, policy.idle)?;
+    diesel::update(sessions::table.find(&session_id))
+        .set(sessions::refreshed_at.eq(now))
         .execute(conn)?;
     Ok(Ok(Rotated {
         user,
         role,
-        session: token.session_id,
+        session: session_id,
         refresh_token,
     }))
 }
 
-/// A used token may be presented again only as a retry: within `grace` of its use and
-/// while its successor has never been used. The successor is retired in that case.
-fn retire_successor_for_retry(
-    conn: &mut DbConnection,
-    token: &RefreshTokenId,
-    now: NaiveDateTime,
-    grace: Duration,
-) -> QueryResult<bool> {
-    let current: RefreshToken = refresh_tokens::table
-        .find(token)
-        .select(RefreshToken::as_select())
-        .first(conn)?;
-    let within_grace = grace > Duration::zero() && current.used_at.is_some_and(|used| now - used <= grace);
-    let Some(successor) = current.replaced_by.filter(|_| within_grace) else {
-        return Ok(false);
-    };
-    let retired = diesel::update(
+type SessionRow = (
+    UserId,
+    Role,
+    NaiveDateTime,
+    Option<NaiveDateTime>,
+    Option<NaiveDateTime>,
+);
+
+/// Whether any token minted from `token` has been used (then `token` is spent for good).
+fn child_used(conn: &mut DbConnection, token: &RefreshTokenId) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
         refresh_tokens::table
-            .filter(refresh_tokens::id.eq(successor))
-            .filter(refresh_tokens::used_at.is_null()),
-    )
-    .set(refresh_tokens::used_at.eq(now))
-    .execute(conn)?;
-    Ok(retired == 1)
+            .filter(refresh_tokens::parent_id.eq(token.as_str()))
+            .filter(refresh_tokens::used_at.is_not_null()),
+    ))
+    .get_result(conn)
 }
 
 pub fn revoke(

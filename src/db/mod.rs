@@ -55,6 +55,22 @@ impl DatabaseUrl {
     pub fn is_postgres(&self) -> bool {
         matches!(self, Self::Postgres(_))
     }
+
+    /// Where the data lives, for the start-up log: never the password.
+    pub fn describe(&self) -> String {
+        match self {
+            Self::Postgres(url) => {
+                let rest = url.split_once("://").map_or(url.as_str(), |(_, r)| r);
+                let (user, place) = rest.rsplit_once('@').unwrap_or(("", rest));
+                let user = user.split(':').next().unwrap_or("");
+                format!(
+                    "PostgreSQL {place} as {}",
+                    if user.is_empty() { "(default user)" } else { user }
+                )
+            }
+            Self::Sqlite(path) => format!("SQLite file {path}"),
+        }
+    }
 }
 
 /// Runs the pending migrations of the connection's backend.

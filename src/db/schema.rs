@@ -20,12 +20,23 @@ diesel::table! {
 }
 
 diesel::table! {
+    join_codes (code_hash) {
+        code_hash -> Text,
+        user_id -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
     sessions (id) {
         id -> Text,
         user_id -> Text,
         created_at -> Timestamp,
         revoked_at -> Nullable<Timestamp>,
         revoked_reason -> Nullable<Text>,
+        refreshed_at -> Nullable<Timestamp>,
     }
 }
 
@@ -38,6 +49,7 @@ diesel::table! {
         expires_at -> Timestamp,
         used_at -> Nullable<Timestamp>,
         replaced_by -> Nullable<Text>,
+        parent_id -> Nullable<Text>,
     }
 }
 
@@ -222,6 +234,7 @@ diesel::joinable!(campaign_stations -> campaigns (campaign_id));
 diesel::joinable!(campaign_stations -> stations (station_id));
 diesel::joinable!(vouchers -> campaigns (campaign_id));
 diesel::joinable!(redemptions -> vouchers (voucher_id));
+diesel::joinable!(join_codes -> users (user_id));
 diesel::allow_tables_to_appear_in_same_query!(
     users,
     unions,
@@ -235,5 +248,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     campaign_stock_shards,
     vouchers,
     idempotency_keys,
-    redemptions
+    redemptions,
+    join_codes
 );

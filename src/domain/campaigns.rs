@@ -23,6 +23,18 @@ crate::text_enum!(
     }
 );
 
+impl CampaignStatus {
+    /// The status as an admin reads it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Draft => "草稿状态",
+            Self::Published => "已发布",
+            Self::Paused => "已暂停",
+            Self::Closed => "已结束",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = campaigns)]
 pub struct Campaign {
@@ -229,6 +241,8 @@ pub fn station_ids(conn: &mut DbConnection, id: &CampaignId) -> QueryResult<Vec<
 }
 
 /// Units still claimable.
+/// The units a worker could claim now: the sum of the stock shards. This is the one
+/// `remaining` of the API (campaign detail, lists, stats and eligibility alike).
 pub fn remaining(conn: &mut DbConnection, id: &CampaignId) -> QueryResult<i64> {
     // At most MAX_SHARDS rows; summed here because SUM(BIGINT) is NUMERIC on PostgreSQL.
     let parts: Vec<i64> = shards::table

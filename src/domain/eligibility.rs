@@ -3,12 +3,14 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use crate::db::schema::{memberships, unions, users, vouchers};
+use crate::db::schema::{membership_applications, memberships, unions, users, vouchers};
 use crate::db::DbConnection;
 use crate::domain::campaigns::{self, Campaign, CampaignStatus};
 use crate::domain::ids::{UserId, VoucherId};
+use crate::domain::membership::ApplicationStatus;
 use crate::domain::profile::Occupation;
 use crate::domain::rules::{self, MemberFacts, NamedUnion, Reason, WorkerFacts};
+use crate::domain::vouchers::VoucherStatus;
 
 /// The profile columns the rules read.
 pub const PROFILE: (
@@ -35,6 +37,7 @@ pub fn facts(profile: ProfileRow, membership: Option<MemberFacts>) -> WorkerFact
         region_code,
         hardship_archived,
         membership,
+        application_pending: false,
     }
 }
 
@@ -48,7 +51,17 @@ pub fn worker_facts(conn: &mut DbConnection, user: &UserId) -> QueryResult<Worke
         .first::<(String, NaiveDateTime)>(conn)
         .optional()?
         .map(|(union_path, since)| MemberFacts { union_path, since });
-    Ok(facts(profile, membership))
+    let application_pending = membership.is_none()
+        && diesel::select(diesel::dsl::exists(
+            membership_applications::table
+                .filter(membership_applications::user_id.eq(user))
+                .filter(membership_applications::status.eq(ApplicationStatus::Pending)),
+        ))
+        .get_result(conn)?;
+    Ok(WorkerFacts {
+        application_pending,
+        ..facts(profile, membership)
+    })
 }
 
 pub fn named_unions(conn: &mut DbConnection, rules: &[rules::Rule]) -> QueryResult<Vec<NamedUnion>> {
@@ -68,12 +81,16 @@ pub fn named_unions(conn: &mut DbConnection, rules: &[rules::Rule]) -> QueryResu
 
 /// The worker's vouchers of a campaign, newest first (any status: a cancelled one still
 /// counts against the per-worker limit).
-pub fn held(conn: &mut DbConnection, campaign: &Campaign, user: &UserId) -> QueryResult<Vec<VoucherId>> {
+pub fn held(
+    conn: &mut DbConnection,
+    campaign: &Campaign,
+    user: &UserId,
+) -> QueryResult<Vec<(VoucherId, VoucherStatus)>> {
     vouchers::table
         .filter(vouchers::campaign_id.eq(&campaign.id))
         .filter(vouchers::user_id.eq(user))
         .order(vouchers::claim_no.desc())
-        .select(vouchers::id)
+        .select((vouchers::id, vouchers::status))
         .load(conn)
 }
 
@@ -108,7 +125,7 @@ pub fn window(campaign: &Campaign, now: NaiveDateTime) -> Option<Closed> {
             "CAMPAIGN_NOT_OPEN",
             format!(
                 "活动尚未开始，{} 起可领取",
-                crate::domain::utc(campaign.claim_starts_at).format("%Y-%m-%d %H:%M UTC")
+                crate::domain::civil::show(campaign.claim_starts_at)
             ),
         ))),
         CampaignStatus::Published if now >= campaign.claim_ends_at => Some(ended()),
@@ -121,7 +138,8 @@ pub fn window(campaign: &Campaign, now: NaiveDateTime) -> Option<Closed> {
 pub struct Assessment {
     pub window: Option<Closed>,
     pub rules: Vec<Reason>,
-    pub held: Vec<VoucherId>,
+    /// The worker's vouchers of this campaign, newest first, with their status.
+    pub held: Vec<(VoucherId, VoucherStatus)>,
     pub sold_out: bool,
     pub limit_reached: bool,
 }
@@ -135,9 +153,24 @@ impl Assessment {
             all.push(Reason::new("SOLD_OUT", "礼包已领完"));
         }
         if self.limit_reached {
-            all.push(Reason::new("ALREADY_CLAIMED", "您已领取过本活动的礼包"));
+            all.push(self.already_claimed());
         }
         all
+    }
+}
+
+impl Assessment {
+    /// `ALREADY_CLAIMED`, worded for a worker who gave every voucher back.
+    pub fn already_claimed(&self) -> Reason {
+        let given_back = self.held.iter().all(|(_, s)| *s == VoucherStatus::Cancelled);
+        if given_back {
+            Reason::new(
+                "ALREADY_CLAIMED",
+                "您领取后已退还本活动的礼包，退还的券也计入每人限领次数，不能再次领取",
+            )
+        } else {
+            Reason::new("ALREADY_CLAIMED", "您已领取过本活动的礼包，请在“卡包”中查看")
+        }
     }
 }
 

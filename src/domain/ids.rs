@@ -36,7 +36,7 @@ macro_rules! typed_id {
         impl<'de> serde::Deserialize<'de> for $name {
             fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
                 let raw = String::deserialize(d)?;
-                Self::parse(&raw).ok_or_else(|| serde::de::Error::custom("not a valid id (UUID expected)"))
+                Self::parse(&raw).ok_or_else(|| serde::de::Error::custom("不是有效的编号（应为 UUID）"))
             }
         }
 

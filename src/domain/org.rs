@@ -35,6 +35,29 @@ impl UnionKind {
     }
 }
 
+impl UnionKind {
+    fn rank(self) -> u8 {
+        match self {
+            Self::National => 0,
+            Self::Province => 1,
+            Self::City => 2,
+            Self::District => 3,
+            Self::Grassroots => 4,
+        }
+    }
+
+    /// A child sits below its parent's level; districts and grassroots unions may also
+    /// hold their own kind (a street union under a district, a branch under a branch).
+    pub fn may_sit_under(self, parent: Self) -> bool {
+        self.rank() > parent.rank() || (self == parent && self.rank() >= Self::District.rank())
+    }
+}
+
+/// Whether `region` lies inside the union's region (the national union covers all).
+pub fn region_covers(union: &Union, region: &str) -> bool {
+    union.kind == UnionKind::National || region.starts_with(region_prefix(&union.region_code))
+}
+
 /// The significant prefix of a region code: `330000` → `33`, `331000` → `3310`.
 pub fn region_prefix(code: &str) -> &str {
     let mut prefix = code;
@@ -208,6 +231,29 @@ pub fn stations_of_staff(
         .inner_join(stations::table.inner_join(unions::table))
         .filter(staff_stations::user_id.eq(user))
         .select((stations::id, stations::union_id, unions::path))
+        .load(conn)
+}
+
+/// The union a staff account works for (`users.union_id`), with its name.
+pub fn union_of_staff(conn: &mut DbConnection, user: &UserId) -> QueryResult<Option<(UnionId, String)>> {
+    crate::db::schema::users::table
+        .inner_join(unions::table.on(crate::db::schema::users::union_id.eq(unions::id.nullable())))
+        .filter(crate::db::schema::users::id.eq(user))
+        .select((unions::id, unions::name))
+        .first(conn)
+        .optional()
+}
+
+/// A staff account's stations by name, for its own `/me`.
+pub fn named_stations_of_staff(
+    conn: &mut DbConnection,
+    user: &UserId,
+) -> QueryResult<Vec<(StationId, String, UnionId)>> {
+    staff_stations::table
+        .inner_join(stations::table)
+        .filter(staff_stations::user_id.eq(user))
+        .order(stations::name.asc())
+        .select((stations::id, stations::name, stations::union_id))
         .load(conn)
 }
 

@@ -46,8 +46,7 @@ impl fmt::Debug for Phone {
 impl<'de> serde::Deserialize<'de> for Phone {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let raw = String::deserialize(d)?;
-        Self::parse(&raw)
-            .ok_or_else(|| serde::de::Error::custom("phone must be an 11-digit mainland mobile number"))
+        Self::parse(&raw).ok_or_else(|| serde::de::Error::custom("手机号应为 11 位中国大陆手机号码"))
     }
 }
 

@@ -47,36 +47,18 @@ impl<'de> Deserialize<'de> for RegionCode {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let raw = String::deserialize(d)?;
         Self::parse(&raw).ok_or_else(|| {
-            serde::de::Error::custom("region_code must be a 6-digit administrative division code")
+            serde::de::Error::custom("地区代码应为 6 位行政区划代码（如 331004 台州市路桥区）")
         })
     }
 }
 
-/// A display name: trimmed, 1–40 characters, no control characters.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(transparent)]
-pub struct PersonName(String);
+/// A display name (person, union, station): free text of 1–40 characters, cleaned as
+/// `text::clean` does (no invisible characters, NFC).
+pub type PersonName = crate::domain::text::FreeText<40>;
 
-impl PersonName {
-    pub fn parse(raw: &str) -> Option<Self> {
-        let name = raw.trim();
-        let len = name.chars().count();
-        let ok = (1..=40).contains(&len) && !name.chars().any(char::is_control);
-        ok.then(|| Self(name.to_owned()))
-    }
-    pub fn into_string(self) -> String {
-        self.0
-    }
-}
-
-impl<'de> Deserialize<'de> for PersonName {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let raw = String::deserialize(d)?;
-        Self::parse(&raw).ok_or_else(|| serde::de::Error::custom("name must be 1-40 characters"))
-    }
-}
-
-/// A password as typed: 8–128 characters (the upper bound keeps hashing cheap to refuse).
+/// A password as typed (contract v1.1, "Passwords"): 8–128 characters, not only
+/// whitespace, not one character repeated, not on the common-password list. The upper
+/// bound keeps hashing cheap to refuse.
 #[derive(Clone, Deserialize)]
 #[serde(try_from = "String")]
 pub struct Password(String);
@@ -90,10 +72,23 @@ impl Password {
 impl TryFrom<String> for Password {
     type Error = &'static str;
     fn try_from(raw: String) -> Result<Self, Self::Error> {
-        match raw.chars().count() {
-            8..=128 => Ok(Self(raw)),
-            _ => Err("password must be 8-128 characters"),
+        let mut chars = raw.chars();
+        let first = chars.next();
+        if !(8..=128).contains(&raw.chars().count()) {
+            return Err("密码长度应为 8 到 128 个字符");
         }
+        if raw.chars().all(char::is_whitespace) {
+            return Err("密码不能全是空格");
+        }
+        if chars.all(|c| Some(c) == first) {
+            return Err("密码不能是同一个字符重复");
+        }
+        if passwords::analyzer::is_common_password(&raw)
+            || passwords::analyzer::is_common_password(raw.to_lowercase())
+        {
+            return Err("这个密码太常见，容易被猜中，请换一个");
+        }
+        Ok(Self(raw))
     }
 }
 
@@ -101,13 +96,6 @@ impl std::fmt::Debug for Password {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("Password(***)")
     }
-}
-
-/// Free text with a length bound (employer, addresses, reasons).
-pub fn bounded_text(raw: &str, max_chars: usize) -> Option<String> {
-    let text = raw.trim();
-    let ok = !text.is_empty() && text.chars().count() <= max_chars && !text.chars().any(char::is_control);
-    ok.then(|| text.to_owned())
 }
 
 #[cfg(test)]
@@ -127,5 +115,15 @@ mod tests {
         assert!(Password::try_from("short".to_string()).is_err());
         assert!(Password::try_from("x".repeat(129)).is_err());
         assert!(Password::try_from("密码密码密码密码".to_string()).is_ok());
+        for weak in [
+            "12345678",
+            "        ",
+            "aaaaaaaa",
+            "password",
+            "Password",
+            "qwertyuiop",
+        ] {
+            assert!(Password::try_from(weak.to_string()).is_err(), "{weak}");
+        }
     }
 }

@@ -4,11 +4,16 @@
 use chrono::{NaiveDate, NaiveDateTime};
 use serde::{Deserialize, Serialize};
 
+use crate::domain::civil;
 use crate::domain::ids::UnionId;
+use crate::domain::invalid::Invalid;
 use crate::domain::profile::Occupation;
+pub use crate::domain::rule_input::PATH_SEPARATOR;
 
+/// One condition of a campaign's `rules`, written `{"type": "region_in", "values": [...]}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+#[serde(try_from = "super::rule_input::RuleInput")]
 pub enum Rule {
     MembershipRequired {},
     MemberOf { union_id: UnionId },
@@ -34,31 +39,45 @@ impl Reason {
     }
 }
 
-/// Checks what serde cannot: non-empty lists, region prefixes of 2–6 digits.
-pub fn validate(rules: &[Rule]) -> Result<(), String> {
+/// Checks what serde cannot: non-empty lists, region prefixes of 2–6 digits. The
+/// refusal names the path, e.g. `rules[2].values[0]`.
+pub fn validate(rules: &[Rule]) -> Result<(), Invalid> {
     if rules.len() > 20 {
-        return Err("rules: at most 20 conditions".into());
+        return Err(Invalid::new("rules", "最多 20 个条件"));
     }
-    for rule in rules {
+    for (i, rule) in rules.iter().enumerate() {
+        let at = |field: &str| format!("rules[{i}].{field}");
         match rule {
             Rule::OccupationIn { values } if values.is_empty() => {
-                return Err("rules: occupation_in needs at least one value".into())
+                return Err(Invalid::new(at("values"), "至少选择一个职业"))
             }
             Rule::RegionIn { values } if values.is_empty() => {
-                return Err("rules: region_in needs at least one value".into())
+                return Err(Invalid::new(at("values"), "至少填写一个地区代码"))
             }
             Rule::RegionIn { values } => {
-                if let Some(bad) = values
+                if let Some(j) = values
                     .iter()
-                    .find(|v| !(2..=6).contains(&v.len()) || !v.bytes().all(|b| b.is_ascii_digit()))
+                    .position(|v| !(2..=6).contains(&v.len()) || !v.bytes().all(|b| b.is_ascii_digit()))
                 {
-                    return Err(format!("rules: region_in value {bad:?} must be 2-6 digits"));
+                    return Err(Invalid::new(
+                        format!("rules[{i}].values[{j}]"),
+                        "地区代码应为 2 到 6 位数字（如 3310 表示台州市）",
+                    ));
                 }
             }
             _ => {}
         }
     }
     Ok(())
+}
+
+/// The place a region prefix names, from GB/T 2260 (`3301` → 杭州市, `33` → 浙江省);
+/// the code itself where the table does not know it.
+pub fn region_name(prefix: &str) -> String {
+    let code = format!("{prefix:0<6}");
+    gb2260::Division::get(&code)
+        .or_else(|| gb2260::Division::search(&code))
+        .map_or_else(|| format!("地区 {prefix}"), |d| d.name.to_owned())
 }
 
 /// What the rules look at, gathered once per evaluation.
@@ -69,6 +88,8 @@ pub struct WorkerFacts {
     pub region_code: Option<String>,
     pub hardship_archived: bool,
     pub membership: Option<MemberFacts>,
+    /// A join application awaits a decision (told apart from "never applied").
+    pub application_pending: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -108,10 +129,14 @@ pub fn unmet(rules: &[Rule], worker: &WorkerFacts, unions: &[NamedUnion]) -> Vec
 
 fn check(rule: &Rule, w: &WorkerFacts, unions: &[NamedUnion]) -> Option<Reason> {
     match rule {
-        Rule::MembershipRequired {} => w
-            .membership
-            .is_none()
-            .then(|| Reason::new("NOT_A_MEMBER", "本活动仅限工会会员参加，请先申请入会")),
+        Rule::MembershipRequired {} => w.membership.is_none().then(|| {
+            let message = if w.application_pending {
+                "本活动仅限工会会员参加，您的入会申请正在审核中，通过后即可领取"
+            } else {
+                "本活动仅限工会会员参加，请先申请入会"
+            };
+            Reason::new("NOT_A_MEMBER", message)
+        }),
         Rule::MemberOf { union_id } => {
             let target = unions.iter().find(|u| &u.id == union_id);
             let inside = match (target, &w.membership) {
@@ -125,10 +150,18 @@ fn check(rule: &Rule, w: &WorkerFacts, unions: &[NamedUnion]) -> Option<Reason> 
             let covered = w.occupation.is_some_and(|o| values.contains(&o));
             let labels: Vec<&str> = values.iter().map(|o| occupation_label(*o)).collect();
             (!covered).then(|| {
-                Reason::new(
-                    "OCCUPATION_NOT_COVERED",
-                    format!("本活动面向{}", labels.join("、")),
-                )
+                let message = match w.occupation {
+                    None => format!(
+                        "本活动面向{}，您尚未填写职业，请在“我的”中补充",
+                        labels.join("、")
+                    ),
+                    Some(o) => format!(
+                        "本活动面向{}，您登记的职业是{}",
+                        labels.join("、"),
+                        occupation_label(o)
+                    ),
+                };
+                Reason::new("OCCUPATION_NOT_COVERED", message)
             })
         }
         Rule::OccupationVerified {} => (!w.occupation_verified).then(|| {
@@ -143,9 +176,14 @@ fn check(rule: &Rule, w: &WorkerFacts, unions: &[NamedUnion]) -> Option<Reason> 
                 .as_deref()
                 .is_some_and(|code| values.iter().any(|prefix| code.starts_with(prefix.as_str())));
             (!covered).then(|| {
+                let places: Vec<String> = values.iter().map(|v| region_name(v)).collect();
+                let yours = match w.region_code.as_deref() {
+                    None => "，您尚未填写所在地区".to_owned(),
+                    Some(code) => format!("，您登记的地区是{}", region_name(code)),
+                };
                 Reason::new(
                     "REGION_NOT_COVERED",
-                    format!("本活动仅限指定地区（{}）的职工参加", values.join("、")),
+                    format!("本活动仅限{}的职工参加{yours}", places.join("、")),
                 )
             })
         }
@@ -153,7 +191,11 @@ fn check(rule: &Rule, w: &WorkerFacts, unions: &[NamedUnion]) -> Option<Reason> 
             (!w.hardship_archived).then(|| Reason::new("NOT_HARDSHIP_ARCHIVED", "本活动仅面向在档困难职工"))
         }
         Rule::MemberSinceBefore { date } => {
-            let early = w.membership.as_ref().is_some_and(|m| m.since.date() < *date);
+            // A civil date: membership must have begun before that day's 00:00 北京时间.
+            let early = w
+                .membership
+                .as_ref()
+                .is_some_and(|m| m.since < civil::start_of(*date));
             (!early).then(|| {
                 Reason::new(
                     "MEMBERSHIP_TOO_RECENT",
@@ -186,6 +228,7 @@ mod tests {
             region_code: Some("330102".into()),
             hardship_archived: false,
             membership: None,
+            application_pending: false,
         }
     }
 

@@ -7,6 +7,7 @@ use std::fmt;
 
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
+use unicode_normalization::UnicodeNormalization;
 
 use crate::domain::ids::VoucherId;
 
@@ -14,19 +15,35 @@ const ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 const CODE_LEN: usize = 16;
 const QR_PREFIX: &str = "zhijian:v1:";
 
+/// What a person or a scanner may put between or around a code's characters: whitespace
+/// of any kind, hyphens and dashes (General Punctuation U+2010–U+2015, the minus sign),
+/// and invisible characters (zero-width, BOM, bidi controls).
+fn ignorable(c: char) -> bool {
+    c.is_whitespace()
+        || matches!(c, '-' | '_' | '\u{2010}'..='\u{2015}' | '\u{2212}' | '\u{30FC}')
+        || crate::domain::text::is_invisible(c)
+}
+
 /// A well-formed code, normalised (upper case, no separators).
 #[derive(Clone, PartialEq, Eq)]
 pub struct VoucherCode(String);
 
 impl VoucherCode {
-    /// Accepts a code as typed (any case, dashes and spaces ignored, Crockford's
-    /// I/L → 1 and O → 0) or a QR payload.
+    /// Accepts a code however a keyboard, an input method or a scanner typed it
+    /// (contract v1.1, "Voucher code input"): full-width forms folded by NFKC, any case,
+    /// any whitespace, hyphen or dash, zero-width characters and BOMs ignored anywhere,
+    /// Crockford's I/L → 1 and O → 0, and the QR payload with its prefix in any case.
     pub fn parse(input: &str) -> Option<Self> {
-        let raw = input.trim();
-        let raw = raw.strip_prefix(QR_PREFIX).unwrap_or(raw);
+        let folded: String = input
+            .nfkc()
+            .filter(|&c| !ignorable(c))
+            .map(|c| c.to_ascii_uppercase())
+            .collect();
+        let upper_prefix = QR_PREFIX.to_ascii_uppercase();
+        let raw = folded.strip_prefix(upper_prefix.as_str()).unwrap_or(&folded);
         let mut code = String::with_capacity(CODE_LEN);
-        for c in raw.chars().filter(|c| !matches!(c, '-' | ' ')) {
-            let c = match c.to_ascii_uppercase() {
+        for c in raw.chars() {
+            let c = match c {
                 'O' => '0',
                 'I' | 'L' => '1',
                 c => c,
@@ -57,9 +74,7 @@ impl<'de> serde::Deserialize<'de> for VoucherCode {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let raw = String::deserialize(d)?;
         Self::parse(&raw).ok_or_else(|| {
-            serde::de::Error::custom(
-                "code must be 16 letters and digits (XXXX-XXXX-XXXX-XXXX) or a QR payload",
-            )
+            serde::de::Error::custom("券码应为 16 位字母和数字（XXXX-XXXX-XXXX-XXXX），或扫描券上的二维码")
         })
     }
 }
@@ -118,6 +133,12 @@ impl VoucherKeys {
         VoucherCode(code)
     }
 
+    /// A keyed hash of another short secret (`label` keeps uses apart), e.g. a join
+    /// code: with only 10^8 values it must not be stored under a plain hash.
+    pub fn tag(&self, label: &str, value: &str) -> String {
+        hex::encode(self.mac(label, value))
+    }
+
     /// What the database stores and looks codes up by.
     pub fn lookup_hash(&self, code: &VoucherCode) -> String {
         hex::encode(self.mac("lookup:", &code.0))
@@ -140,6 +161,19 @@ mod tests {
             shown.to_lowercase(),
             shown.replace('-', " "),
             code.qr_payload(),
+            code.qr_payload().to_uppercase(),
+            format!("{shown}\r\n"),
+            format!("\u{feff}{}\t", shown.replace('-', "\u{3000}")),
+            shown.replace('-', "\u{2014}").replace('0', "O").replace('1', "l"),
+            shown
+                .chars()
+                .map(|c| {
+                    char::from_u32(u32::from(c) + 0xFEE0)
+                        .filter(|_| c.is_ascii_alphanumeric())
+                        .unwrap_or(c)
+                })
+                .collect(),
+            shown.chars().flat_map(|c| [c, '\u{200b}']).collect(),
         ] {
             assert_eq!(VoucherCode::parse(&spelling), Some(code.clone()), "{spelling}");
         }

@@ -51,8 +51,9 @@ pub fn counts(conn: &mut DbConnection, campaign: &CampaignId, now: NaiveDateTime
 }
 
 /// A campaign's figures at one instant (`GET /admin/campaigns/{id}/stats`).
-/// `remaining` counts expired vouchers' units as free again, so
-/// `total_stock = remaining + issued_unredeemed + redeemed`.
+/// `remaining` is the one definition every endpoint shows (`campaigns::remaining`: units
+/// a worker could claim now); an expired voucher's unit stays with it, so
+/// `total_stock = remaining + issued_unredeemed + expired + redeemed`.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct CampaignStats {
     pub campaign_id: CampaignId,
@@ -77,7 +78,7 @@ pub fn campaign_stats(
     now: NaiveDateTime,
 ) -> QueryResult<CampaignStats> {
     let counts = counts(conn, &c.id, now)?;
-    let remaining = campaigns::remaining(conn, &c.id)? + counts.expired;
+    let remaining = campaigns::remaining(conn, &c.id)?;
     let by_station = redemptions::live_by_station(conn, &c.id)?
         .into_iter()
         .map(|(station_id, redeemed)| StationRedemptions { station_id, redeemed })

@@ -10,8 +10,10 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
 use serde_json::{json, Map, Value};
 
+use crate::domain::invalid::Invalid;
 use crate::request_id;
 
+mod labels;
 mod refusals;
 
 macro_rules! error_codes {
@@ -85,6 +87,8 @@ pub struct ApiError {
     detail: Option<String>,
     extensions: Map<String, Value>,
     retry_after_secs: Option<u64>,
+    /// Overrides the code's fixed title where a more precise one helps the person.
+    title: Option<String>,
     /// Logged, never sent.
     cause: Option<String>,
 }
@@ -96,16 +100,48 @@ impl ApiError {
             detail: None,
             extensions: Map::new(),
             retry_after_secs: None,
+            title: None,
             cause: None,
         }
     }
 
-    pub fn invalid(detail: impl Into<String>) -> Self {
-        Self::new(ErrorCode::InvalidRequest).with_detail(detail)
+    /// 400 `INVALID_REQUEST` for one or more refused fields: `errors: [{field, message}]`,
+    /// a `detail` naming each field, and a title a person can act on where the field has
+    /// a Chinese label (contract v1.1, "Validation errors").
+    pub fn invalid(errors: Vec<Invalid>) -> Self {
+        let detail = errors
+            .iter()
+            .map(|e| {
+                if e.field.is_empty() {
+                    e.message.clone()
+                } else {
+                    format!("{}：{}", e.field, e.message)
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("；");
+        let title = errors
+            .first()
+            .and_then(|e| labels::label(&e.field).map(|l| format!("{l}{}", e.message)));
+        let list: Vec<Value> = errors
+            .iter()
+            .map(|e| json!({"field": e.field, "message": e.message}))
+            .collect();
+        let mut e = Self::new(ErrorCode::InvalidRequest)
+            .with_detail(detail)
+            .with_extension("errors", list);
+        e.title = title;
+        e
     }
 
     pub fn with_detail(mut self, detail: impl Into<String>) -> Self {
         self.detail = Some(detail.into());
+        self
+    }
+
+    /// A title more precise than the code's own, still short and fit to show a worker.
+    pub fn with_title(mut self, title: impl Into<String>) -> Self {
+        self.title = Some(title.into());
         self
     }
 
@@ -141,7 +177,7 @@ impl ApiError {
     pub fn problem_body(&self) -> Value {
         let mut body = json!({
             "type": "about:blank",
-            "title": self.code.title(),
+            "title": self.title.as_deref().unwrap_or(self.code.title()),
             "status": self.code.status().as_u16(),
             "code": self.code.as_str(),
             "request_id": request_id::current(),
@@ -195,6 +231,12 @@ impl ErrorCode {
             s if s >= 500 => Self::Internal,
             _ => Self::InvalidRequest,
         }
+    }
+}
+
+impl From<Invalid> for ApiError {
+    fn from(e: Invalid) -> Self {
+        Self::invalid(vec![e])
     }
 }
 

@@ -15,7 +15,7 @@ use crate::auth::scope::ScopeError;
 use crate::auth::sessions::RotationRefusal;
 use crate::domain::membership::MembershipError;
 use crate::domain::redemptions::{RedeemError, ReverseError};
-use crate::domain::utc;
+use crate::domain::{civil, utc};
 
 impl From<ScopeError> for ApiError {
     fn from(e: ScopeError) -> Self {
@@ -33,7 +33,7 @@ impl From<AccountRefusal> for ApiError {
     fn from(e: AccountRefusal) -> Self {
         match e {
             AccountRefusal::PhoneTaken => ErrorCode::PhoneTaken.into(),
-            AccountRefusal::Invalid(detail) => ApiError::invalid(detail),
+            AccountRefusal::Invalid(detail) => ApiError::from(detail),
             AccountRefusal::Database(e) => e.into(),
         }
     }
@@ -55,11 +55,14 @@ impl From<ClaimRefusal> for ApiError {
     fn from(e: ClaimRefusal) -> Self {
         match e {
             ClaimRefusal::NotFound => ErrorCode::NotFound.into(),
-            ClaimRefusal::NotOpen(r) => ApiError::new(ErrorCode::CampaignNotOpen).with_detail(r.message),
+            // The reason's own words (暂停中, 尚未开始 + when) are the title a worker reads.
+            ClaimRefusal::NotOpen(r) => ApiError::new(ErrorCode::CampaignNotOpen)
+                .with_title(r.message.clone())
+                .with_detail(r.message),
             ClaimRefusal::Ended(r) => ApiError::new(ErrorCode::CampaignEnded).with_detail(r.message),
-            ClaimRefusal::AlreadyClaimed(v) => {
-                ApiError::new(ErrorCode::AlreadyClaimed).with_extension("voucher_id", json!(v))
-            }
+            ClaimRefusal::AlreadyClaimed(v, r) => ApiError::new(ErrorCode::AlreadyClaimed)
+                .with_detail(r.message)
+                .with_extension("voucher_id", json!(v)),
             ClaimRefusal::NotEligible(reasons) => {
                 ApiError::new(ErrorCode::NotEligible).with_extension("reasons", json!(reasons))
             }
@@ -79,7 +82,8 @@ impl From<CancelRefusal> for ApiError {
     }
 }
 
-/// `ALREADY_REDEEMED` says when (UTC) and where the live redemption happened.
+/// The fence's refusals; `ALREADY_REDEEMED` normally arrives through `RedeemRefusal`
+/// with the station's name, this is the bare form.
 impl From<RedeemError> for ApiError {
     fn from(e: RedeemError) -> Self {
         match e {
@@ -120,7 +124,28 @@ impl From<RedeemRefusal> for ApiError {
     fn from(e: RedeemRefusal) -> Self {
         match e {
             RedeemRefusal::UnknownCode => ErrorCode::VoucherNotFound.into(),
-            RedeemRefusal::StationNotAllowed => ErrorCode::StationNotAllowed.into(),
+            RedeemRefusal::StationNotBound => ApiError::new(ErrorCode::StationNotAllowed)
+                .with_detail("您的柜台账号未绑定这个驿站，请选择您所在的驿站后重试"),
+            RedeemRefusal::NotRedeemableHere { campaign_stations } => {
+                ApiError::new(ErrorCode::StationNotAllowed)
+                    .with_detail(format!(
+                        "本驿站不在本活动的核销驿站之中，请持券到以下驿站领取：{}",
+                        campaign_stations.join("、")
+                    ))
+                    .with_extension("station_names", json!(campaign_stations))
+            }
+            RedeemRefusal::AlreadyRedeemed {
+                at,
+                station,
+                station_name,
+            } => ApiError::new(ErrorCode::AlreadyRedeemed)
+                .with_detail(format!(
+                    "这张券已于 {} 在{station_name}核销，不能重复核销",
+                    civil::show(at)
+                ))
+                .with_extension("redeemed_at", json!(utc(at)))
+                .with_extension("station_id", json!(station))
+                .with_extension("station_name", json!(station_name)),
             RedeemRefusal::Fence(e) => e.into(),
             RedeemRefusal::Scope(e) => e.into(),
             RedeemRefusal::Database(e) => e.into(),
@@ -142,7 +167,7 @@ impl From<AdminVoucherRefusal> for ApiError {
 impl From<CampaignRefusal> for ApiError {
     fn from(e: CampaignRefusal) -> Self {
         match e {
-            CampaignRefusal::Invalid(detail) => ApiError::invalid(detail),
+            CampaignRefusal::Invalid(detail) => ApiError::from(detail),
             CampaignRefusal::Conflict(detail) => {
                 ApiError::new(ErrorCode::CampaignStateConflict).with_detail(detail)
             }
@@ -156,11 +181,11 @@ impl From<MembershipRefusal> for ApiError {
     fn from(e: MembershipRefusal) -> Self {
         match e {
             MembershipRefusal::UnionNotFound => {
-                ApiError::new(ErrorCode::NotFound).with_detail("no such union")
+                ApiError::new(ErrorCode::NotFound).with_detail("没有这个工会")
             }
-            MembershipRefusal::WorkerNotFound => {
-                ApiError::new(ErrorCode::NotFound).with_detail("no worker registered with that phone")
-            }
+            MembershipRefusal::UnknownJoinCode => ApiError::new(ErrorCode::NotFound)
+                .with_detail("入会码无效、已使用或已过期，请职工在 App 中重新生成"),
+            MembershipRefusal::Invalid(e) => e.into(),
             MembershipRefusal::NotServed => ErrorCode::Forbidden.into(),
             MembershipRefusal::Membership(e) => e.into(),
             MembershipRefusal::Scope(e) => e.into(),
@@ -172,8 +197,9 @@ impl From<MembershipRefusal> for ApiError {
 impl From<OrgRefusal> for ApiError {
     fn from(e: OrgRefusal) -> Self {
         match e {
-            OrgRefusal::Invalid(detail) => ApiError::invalid(detail),
+            OrgRefusal::Invalid(detail) => ApiError::from(detail),
             OrgRefusal::PhoneTaken => ErrorCode::PhoneTaken.into(),
+            OrgRefusal::LevelNotAllowed(why) => ApiError::new(ErrorCode::Forbidden).with_detail(why),
             OrgRefusal::Scope(e) => e.into(),
             OrgRefusal::Database(e) => e.into(),
         }

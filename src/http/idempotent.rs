@@ -8,6 +8,7 @@ use serde::Serialize;
 
 use crate::db::{self, DbConnection};
 use crate::domain::ids::UserId;
+use crate::domain::invalid::Invalid;
 use crate::domain::now;
 use crate::error::{ApiError, ErrorCode, PROBLEM_JSON};
 use crate::idempotency::{self, Begin, Fingerprint, IdempotencyKey};
@@ -23,7 +24,7 @@ pub fn key(req: &HttpRequest) -> Result<Option<IdempotencyKey>, ApiError> {
             v.to_str()
                 .ok()
                 .and_then(IdempotencyKey::parse)
-                .ok_or_else(|| ApiError::invalid("Idempotency-Key must be 1-255 visible ASCII characters"))
+                .ok_or_else(|| ApiError::from(Invalid::new(HEADER, "应为 1 到 255 个可见的 ASCII 字符")))
         })
         .transpose()
 }

@@ -4,4 +4,7 @@
 
 pub mod extract;
 pub mod idempotent;
+pub mod json;
 pub mod pagination;
+mod serde_text;
+pub mod throttle;

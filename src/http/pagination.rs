@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::domain::invalid::Invalid;
 use crate::error::ApiError;
 
 pub const DEFAULT_LIMIT: i64 = 20;
@@ -15,6 +16,7 @@ pub struct Page<T> {
 
 /// `?limit=&cursor=` for lists that take no other filter.
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct PageQuery {
     pub limit: Option<i64>,
     pub cursor: Option<String>,
@@ -25,16 +27,16 @@ pub fn limit(raw: Option<i64>) -> Result<i64, ApiError> {
     match raw {
         None => Ok(DEFAULT_LIMIT),
         Some(n) if (1..=MAX_LIMIT).contains(&n) => Ok(n),
-        Some(_) => Err(ApiError::invalid(format!(
-            "limit must be between 1 and {MAX_LIMIT}"
-        ))),
+        Some(_) => Err(Invalid::new("limit", format!("应在 1 到 {MAX_LIMIT} 之间")).into()),
     }
 }
 
 /// A keyset cursor: the id of the last item seen.
 pub fn cursor<T>(raw: Option<&str>, parse: impl Fn(&str) -> Option<T>) -> Result<Option<T>, ApiError> {
-    raw.map(|c| parse(c).ok_or_else(|| ApiError::invalid("cursor is not valid")))
-        .transpose()
+    raw.map(|c| {
+        parse(c).ok_or_else(|| ApiError::from(Invalid::new("cursor", "翻页位置无效，请从第一页重新开始")))
+    })
+    .transpose()
 }
 
 /// Builds a page from up to `limit + 1` rows (the extra row says there is more).

@@ -77,6 +77,14 @@ impl MemoryLocks {
         }
     }
 
+    /// Takes one hit back (never below zero); the window stays as it is.
+    pub fn refund(&self, key: &str) {
+        let mut counters = self.counters.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(entry) = counters.get_mut(key) {
+            entry.0 = entry.0.saturating_sub(1);
+        }
+    }
+
     pub fn clear(&self, key: &str) {
         self.counters
             .lock()

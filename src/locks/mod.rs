@@ -104,6 +104,20 @@ impl Locks {
         }
     }
 
+    /// Takes back one hit counted by `hit` (a reservation that turned out harmless).
+    pub async fn refund(&self, key: &str) -> Result<(), LockError> {
+        match self {
+            Self::Memory(m) => {
+                m.refund(key);
+                Ok(())
+            }
+            Self::Redis(r, fallback) => {
+                fallback.refund(key);
+                r.refund(key).await
+            }
+        }
+    }
+
     pub async fn clear(&self, key: &str) -> Result<(), LockError> {
         match self {
             Self::Memory(m) => {

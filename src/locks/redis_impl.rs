@@ -173,6 +173,18 @@ impl RedisLocks {
         })
     }
 
+    /// Takes one hit back where the counter still exists (never creates or drops one).
+    pub async fn refund(&self, key: &str) -> Result<(), LockError> {
+        let script = redis::Script::new(
+            "if redis.call('EXISTS', KEYS[1]) == 1 and tonumber(redis.call('GET', KEYS[1])) > 0 \
+             then return redis.call('DECR', KEYS[1]) else return 0 end",
+        );
+        let invocation = script.key(self.key(key));
+        self.call(|mut conn| async move { invocation.invoke_async::<i64>(&mut conn).await })
+            .await?;
+        Ok(())
+    }
+
     pub async fn clear(&self, key: &str) -> Result<(), LockError> {
         let mut cmd = redis::cmd("DEL");
         cmd.arg(self.key(key));

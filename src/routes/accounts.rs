@@ -1,8 +1,7 @@
 //! Register, sign in, refresh, sign out.
 
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 use crate::app::accounts::{self, Registration};
 use crate::auth::jwt::ACCESS_TOKEN_TTL_SECS;
@@ -14,13 +13,17 @@ use crate::domain::phone::Phone;
 use crate::domain::profile::Role;
 use crate::domain::users;
 use crate::error::{ApiError, ErrorCode};
+use crate::http::json::Json;
+use crate::http::throttle;
 use crate::state::AppState;
 use crate::views::accounts::AccountView;
 
 pub async fn register(
     state: web::Data<AppState>,
-    body: web::Json<Registration>,
+    req: HttpRequest,
+    body: Json<Registration>,
 ) -> Result<HttpResponse, ApiError> {
+    throttle::auth_budget(&state, &req).await?;
     let body = body.into_inner();
     let password_hash = state.hasher.hash(body.password.expose().to_owned()).await?;
     let user = db::transaction(&state.pool, move |conn| {
@@ -60,24 +63,16 @@ fn token_pair(
     })
 }
 
-/// Rate-limit keys never hold a phone number in the clear.
-fn login_limit_key(phone: &Phone) -> String {
-    let digest = Sha256::digest(phone.as_str().as_bytes());
-    format!("rl:login:{}", hex::encode(&digest[..12]))
-}
-
-pub async fn login(state: web::Data<AppState>, body: web::Json<LoginBody>) -> Result<HttpResponse, ApiError> {
+/// Budgets first (address, everyone, then this phone from this address and from all),
+/// so no flood reaches the password hash; see `http::throttle`.
+pub async fn login(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: Json<LoginBody>,
+) -> Result<HttpResponse, ApiError> {
+    let ip = throttle::auth_budget(&state, &req).await?;
     let LoginBody { phone, password } = body.into_inner();
-    let limit_key = login_limit_key(&phone);
-    // Every attempt counts, so concurrent guesses can't slip past a read-then-write check.
-    // While Redis is unreachable the counting is per instance (see `locks`).
-    match state.locks.hit(&limit_key, state.limits.login_window).await {
-        Ok(hits) if hits.count > state.limits.login_max_attempts => {
-            return Err(ApiError::new(ErrorCode::RateLimited).retry_after(hits.resets_in.as_secs()));
-        }
-        Ok(_) => {}
-        Err(e) => tracing::warn!(error = %e, "login rate limiter unavailable"),
-    }
+    let attempt = throttle::login_attempt(&state, &phone, ip).await?;
     let user = db::run(&state.pool, move |conn| {
         Ok::<_, ApiError>(users::find_by_phone(conn, &phone)?)
     })
@@ -89,16 +84,24 @@ pub async fn login(state: web::Data<AppState>, body: web::Json<LoginBody>) -> Re
     let Some(user) = user.filter(|_| matched) else {
         return Err(ErrorCode::InvalidCredentials.into());
     };
-    if let Err(e) = state.locks.clear(&limit_key).await {
-        tracing::warn!(error = %e, "could not reset the login limiter");
-    }
+    throttle::login_succeeded(&state, attempt).await;
     let user_id = user.id.clone();
+    let idle = session_policy(&state)?.idle;
     let (session, refresh_token) = db::transaction(&state.pool, move |conn| {
-        Ok::<_, ApiError>(sessions::start(conn, &user_id, now())?)
+        Ok::<_, ApiError>(sessions::start(conn, &user_id, now(), idle)?)
     })
     .await?;
     let pair = token_pair(&state, &user.id, user.role, &session, refresh_token)?;
     Ok(HttpResponse::Ok().json(pair))
+}
+
+fn session_policy(state: &AppState) -> Result<sessions::SessionPolicy, ApiError> {
+    let d = |std| chrono::Duration::from_std(std).map_err(ApiError::internal);
+    Ok(sessions::SessionPolicy {
+        retry_grace: d(state.limits.refresh_retry_grace)?,
+        idle: d(state.limits.session_idle)?,
+        absolute: d(state.limits.session_absolute)?,
+    })
 }
 
 #[derive(Debug, Deserialize)]
@@ -109,13 +112,15 @@ pub struct RefreshBody {
 
 pub async fn refresh(
     state: web::Data<AppState>,
-    body: web::Json<RefreshBody>,
+    req: HttpRequest,
+    body: Json<RefreshBody>,
 ) -> Result<HttpResponse, ApiError> {
+    throttle::auth_budget(&state, &req).await?;
     let presented = body.into_inner().refresh_token;
-    let grace = chrono::Duration::from_std(state.limits.refresh_retry_grace).map_err(ApiError::internal)?;
+    let policy = session_policy(&state)?;
     // A refusal still commits: presenting a used token revokes the session.
     let rotated = db::transaction(&state.pool, move |conn| {
-        Ok::<_, ApiError>(sessions::rotate(conn, &presented, now(), grace)?)
+        Ok::<_, ApiError>(sessions::rotate(conn, &presented, now(), policy)?)
     })
     .await??;
     let pair = token_pair(
@@ -130,10 +135,7 @@ pub async fn refresh(
 
 /// Ends the session the refresh token belongs to. Always 204, so it is safe to retry and
 /// tells nothing about tokens that do not exist.
-pub async fn logout(
-    state: web::Data<AppState>,
-    body: web::Json<RefreshBody>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn logout(state: web::Data<AppState>, body: Json<RefreshBody>) -> Result<HttpResponse, ApiError> {
     let presented = body.into_inner().refresh_token;
     db::transaction(&state.pool, move |conn| {
         Ok::<_, ApiError>(sessions::revoke_by_token(conn, &presented, now())?)

@@ -10,14 +10,17 @@ use crate::auth::Principal;
 use crate::db;
 use crate::domain::applications;
 use crate::domain::ids::ApplicationId;
+use crate::domain::invalid::Invalid;
 use crate::domain::membership::{ApplicationKind, ApplicationStatus};
 use crate::domain::now;
 use crate::error::ApiError;
+use crate::http::json::{Json, Query};
 use crate::http::pagination;
 use crate::state::AppState;
 use crate::views::membership::{self as views, ApplicationView};
 
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ListQuery {
     status: Option<String>,
     limit: Option<i64>,
@@ -35,10 +38,12 @@ async fn list(
     let after = pagination::cursor(query.cursor.as_deref(), ApplicationId::parse)?;
     let status = match query.status.as_deref() {
         None => None,
-        Some(raw) => Some(
-            ApplicationStatus::parse(raw)
-                .ok_or_else(|| ApiError::invalid("status must be pending, approved or rejected"))?,
-        ),
+        Some(raw) => Some(ApplicationStatus::parse(raw).ok_or_else(|| {
+            ApiError::from(Invalid::new(
+                "status",
+                "应为 pending（待审核）、approved（已通过）或 rejected（已驳回）",
+            ))
+        })?),
     };
     let views = db::run(&state.pool, move |conn| {
         let scope = AdminScope::load(conn, &principal)?;
@@ -63,7 +68,7 @@ async fn list(
 pub async fn list_applications(
     s: web::Data<AppState>,
     p: Principal,
-    q: web::Query<ListQuery>,
+    q: Query<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
     list(s, p, q.into_inner(), ApplicationKind::Join).await
 }
@@ -71,7 +76,7 @@ pub async fn list_applications(
 pub async fn list_transfers(
     s: web::Data<AppState>,
     p: Principal,
-    q: web::Query<ListQuery>,
+    q: Query<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
     list(s, p, q.into_inner(), ApplicationKind::Transfer).await
 }
@@ -104,9 +109,7 @@ pub struct Reject {
 }
 
 fn rejection(body: Reject) -> Result<Option<String>, ApiError> {
-    app::text(&body.reason, "reason", 200)
-        .map(Some)
-        .map_err(ApiError::invalid)
+    Ok(Some(app::text(&body.reason, "reason", 200)?))
 }
 
 pub async fn approve_application(
@@ -129,7 +132,7 @@ pub async fn reject_application(
     s: web::Data<AppState>,
     p: Principal,
     id: web::Path<ApplicationId>,
-    b: web::Json<Reject>,
+    b: Json<Reject>,
 ) -> Result<HttpResponse, ApiError> {
     let reason = rejection(b.into_inner())?;
     decide(s, p, id.into_inner(), ApplicationKind::Join, reason).await
@@ -139,7 +142,7 @@ pub async fn reject_transfer(
     s: web::Data<AppState>,
     p: Principal,
     id: web::Path<ApplicationId>,
-    b: web::Json<Reject>,
+    b: Json<Reject>,
 ) -> Result<HttpResponse, ApiError> {
     let reason = rejection(b.into_inner())?;
     decide(s, p, id.into_inner(), ApplicationKind::Transfer, reason).await

@@ -9,9 +9,11 @@ use crate::auth::scope::AdminScope;
 use crate::auth::Principal;
 use crate::db;
 use crate::domain::ids::{CampaignId, VoucherId};
+use crate::domain::invalid::Invalid;
 use crate::domain::vouchers::VoucherState;
 use crate::domain::{eligibility, now, voucher_reads, voucher_stats};
 use crate::error::ApiError;
+use crate::http::json::Query;
 use crate::http::pagination;
 use crate::state::AppState;
 use crate::views::vouchers::{held, HeldVoucher};
@@ -53,6 +55,7 @@ pub async fn dry_run(
 }
 
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct VoucherQuery {
     status: Option<String>,
     limit: Option<i64>,
@@ -65,7 +68,7 @@ pub async fn vouchers(
     state: web::Data<AppState>,
     principal: Principal,
     id: web::Path<CampaignId>,
-    q: web::Query<VoucherQuery>,
+    q: Query<VoucherQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let (id, q) = (id.into_inner(), q.into_inner());
     let limit = pagination::limit(q.limit)?;
@@ -73,7 +76,10 @@ pub async fn vouchers(
     let wanted = match q.status.as_deref() {
         None => VoucherState::Issued,
         Some(raw) => VoucherState::parse(raw).ok_or_else(|| {
-            ApiError::invalid("status must be issued, redeemed, expired, cancelled or revoked")
+            ApiError::from(Invalid::new(
+                "status",
+                "应为 issued、redeemed、expired、cancelled 或 revoked",
+            ))
         })?,
     };
     let rows = db::run(&state.pool, move |conn| {

@@ -17,6 +17,7 @@ use crate::domain::profile::Role;
 use crate::domain::voucher_code::VoucherKeys;
 use crate::error::ApiError;
 use crate::http::idempotent::{self, Ticket};
+use crate::http::json::{self, Query};
 use crate::http::pagination;
 use crate::state::AppState;
 use crate::views::campaigns::{self as views, CampaignView};
@@ -27,7 +28,7 @@ use crate::views::vouchers::wallet_entry;
 pub async fn list(
     state: web::Data<AppState>,
     _principal: Principal,
-    q: web::Query<pagination::PageQuery>,
+    q: Query<pagination::PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let limit = pagination::limit(q.limit)?;
     let before = pagination::cursor(q.cursor.as_deref(), CampaignId::parse)?;
@@ -79,18 +80,12 @@ pub async fn eligibility(
 #[serde(deny_unknown_fields)]
 pub struct ClaimBody {}
 
+/// An absent or blank body is `{}`; anything else must be an empty JSON object.
 fn claim_body(body: &[u8]) -> Result<ClaimBody, ApiError> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(ClaimBody {});
     }
-    match serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(body) {
-        Ok(map) if map.is_empty() => Ok(ClaimBody {}),
-        Ok(map) => Err(ApiError::invalid(format!(
-            "unknown field `{}`: a claim takes no fields",
-            map.keys().next().map(String::as_str).unwrap_or_default()
-        ))),
-        Err(e) => Err(ApiError::invalid(e.to_string())),
-    }
+    Ok(json::parse(body)?)
 }
 
 pub async fn claim(
@@ -98,10 +93,11 @@ pub async fn claim(
     principal: Principal,
     id: web::Path<CampaignId>,
     req: HttpRequest,
-    body: web::Bytes,
+    payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     principal.require(&[Role::Worker])?;
     let id = id.into_inner();
+    let body = json::read_body(&req, payload.into_inner()).await?;
     let hash = idempotent::fingerprint(&req, &[id.as_str()], &claim_body(&body)?)?;
     let key = idempotent::key(&req)?;
     let cmd = ClaimCommand {

@@ -11,6 +11,7 @@ use crate::domain::campaigns;
 use crate::domain::ids::CampaignId;
 use crate::domain::now;
 use crate::error::ApiError;
+use crate::http::json::{Json, Query};
 use crate::http::pagination;
 use crate::state::AppState;
 use crate::views::campaigns::{self as views, CampaignView};
@@ -18,7 +19,7 @@ use crate::views::campaigns::{self as views, CampaignView};
 pub async fn create(
     state: web::Data<AppState>,
     principal: Principal,
-    body: web::Json<NewCampaign>,
+    body: Json<NewCampaign>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
     let view = db::transaction(&state.pool, move |conn| {
@@ -35,7 +36,7 @@ pub async fn update(
     state: web::Data<AppState>,
     principal: Principal,
     id: web::Path<CampaignId>,
-    body: web::Json<CampaignEdit>,
+    body: Json<CampaignEdit>,
 ) -> Result<HttpResponse, ApiError> {
     let (id, body) = (id.into_inner(), body.into_inner());
     let view = db::transaction(&state.pool, move |conn| {
@@ -90,7 +91,7 @@ pub async fn close(
 pub async fn list(
     state: web::Data<AppState>,
     principal: Principal,
-    q: web::Query<pagination::PageQuery>,
+    q: Query<pagination::PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let limit = pagination::limit(q.limit)?;
     let before = pagination::cursor(q.cursor.as_deref(), CampaignId::parse)?;

@@ -11,10 +11,12 @@ use crate::auth::scope::CounterScope;
 use crate::auth::Principal;
 use crate::db;
 use crate::domain::ids::{StationId, UserId};
+use crate::domain::invalid::Invalid;
 use crate::domain::now;
 use crate::domain::voucher_code::VoucherCode;
 use crate::error::{ApiError, ErrorCode};
 use crate::http::idempotent::{self, Ticket};
+use crate::http::json::Json;
 use crate::state::AppState;
 use crate::views::vouchers::{LookupView, RedemptionView};
 
@@ -26,13 +28,22 @@ fn guess_key(counter: &UserId) -> String {
     format!("rl:code:{counter}")
 }
 
-/// 429 once a counter has missed too many codes in the window (counted per instance while
-/// Redis is unreachable; see `locks`).
-async fn guard_guessing(state: &AppState, counter: &UserId) -> Result<(), ApiError> {
-    match state.locks.peek(&guess_key(counter)).await {
-        Ok(hits) if hits.count >= state.limits.code_guess_max => {
-            Err(ApiError::new(ErrorCode::RateLimited).retry_after(hits.resets_in.as_secs()))
-        }
+/// Reserves one guess before the code is looked at (contract v1.1, "Counter answers for
+/// people"). The count rises atomically first, so of any number of simultaneous lookups
+/// by one counter account at most `CODE_GUESS_MAX` in the window are evaluated, and the
+/// rest — the ones in flight when the limit was reached included — answer 429. A code
+/// that names a voucher gives its reservation back ([`refund_guess`]): only misses stay
+/// counted, so a day of honest scanning never runs out while typos and guesses do.
+/// Counted per instance while Redis is unreachable (see `locks`).
+async fn reserve_guess(state: &AppState, counter: &UserId) -> Result<(), ApiError> {
+    match state
+        .locks
+        .hit(&guess_key(counter), state.limits.code_guess_window)
+        .await
+    {
+        Ok(hits) if hits.count > state.limits.code_guess_max => Err(ApiError::new(ErrorCode::RateLimited)
+            .with_detail("未找到的券码输入次数过多，请核对券码或稍后再试")
+            .retry_after(hits.resets_in.as_secs())),
         Ok(_) => Ok(()),
         Err(e) => {
             tracing::warn!(error = %e, "code-guess limiter unavailable");
@@ -41,21 +52,10 @@ async fn guard_guessing(state: &AppState, counter: &UserId) -> Result<(), ApiErr
     }
 }
 
-/// Counts a miss and answers it: "not found", or 429 past the threshold.
-async fn miss(state: &AppState, counter: &UserId) -> ApiError {
-    match state
-        .locks
-        .hit(&guess_key(counter), state.limits.code_guess_window)
-        .await
-    {
-        Ok(hits) if hits.count > state.limits.code_guess_max => {
-            ApiError::new(ErrorCode::RateLimited).retry_after(hits.resets_in.as_secs())
-        }
-        Ok(_) => ErrorCode::VoucherNotFound.into(),
-        Err(e) => {
-            tracing::warn!(error = %e, "code-guess limiter unavailable");
-            ErrorCode::VoucherNotFound.into()
-        }
+/// The code named a voucher: its reservation is not a guess.
+async fn refund_guess(state: &AppState, counter: &UserId) {
+    if let Err(e) = state.locks.refund(&guess_key(counter)).await {
+        tracing::warn!(error = %e, "code-guess limiter unavailable");
     }
 }
 
@@ -71,19 +71,22 @@ pub struct LookupBody {
 pub async fn lookup(
     state: web::Data<AppState>,
     principal: Principal,
-    body: web::Json<LookupBody>,
+    body: Json<LookupBody>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
-    guard_guessing(&state, &principal.user_id).await?;
+    reserve_guess(&state, &principal.user_id).await?;
     let (keys, counter) = (state.voucher_keys.clone(), principal.user_id.clone());
     let found = db::run(&state.pool, move |conn| {
         let here = CounterScope::load(conn, &principal)?.serving(body.station_id.as_ref())?;
         Ok::<_, ApiError>(app::look_up(conn, &keys, &body.code, &here, now())?)
     })
-    .await?;
-    match found {
+    .await;
+    if !matches!(found, Ok(None)) {
+        refund_guess(&state, &counter).await;
+    }
+    match found? {
         Some(found) => Ok(HttpResponse::Ok().json(LookupView::from(found))),
-        None => Err(miss(&state, &counter).await),
+        None => Err(ErrorCode::VoucherNotFound.into()),
     }
 }
 
@@ -91,11 +94,10 @@ fn terminal_id(req: &HttpRequest) -> Result<Option<String>, ApiError> {
     req.headers()
         .get("X-Terminal-Id")
         .map(|v| {
-            v.to_str()
-                .ok()
-                .filter(|t| (1..=64).contains(&t.len()) && t.bytes().all(|b| b.is_ascii_graphic()))
-                .map(str::to_owned)
-                .ok_or_else(|| ApiError::invalid("X-Terminal-Id must be 1-64 visible ASCII characters"))
+            // Header bytes are UTF-8 as a person typed them (前台1号), not only ASCII.
+            let raw = std::str::from_utf8(v.as_bytes())
+                .map_err(|_| Invalid::new("X-Terminal-Id", "终端名称须为 UTF-8 文本"))?;
+            Ok(crate::app::text(raw, "X-Terminal-Id", 64)?)
         })
         .transpose()
 }
@@ -107,7 +109,7 @@ pub async fn redeem(
     state: web::Data<AppState>,
     principal: Principal,
     req: HttpRequest,
-    body: web::Json<RedeemCommand>,
+    body: Json<RedeemCommand>,
 ) -> Result<HttpResponse, ApiError> {
     let cmd = body.into_inner();
     let terminal = terminal_id(&req)?;
@@ -127,18 +129,17 @@ async fn redeem_once(
     ticket: Option<Ticket>,
 ) -> Result<(StatusCode, String), ApiError> {
     let me = principal.user_id.clone();
-    guard_guessing(&st, &me).await?;
+    reserve_guess(&st, &me).await?;
     let (keys, checked) = (st.voucher_keys.clone(), cmd.clone());
     let prechecked = db::run(&st.pool, move |conn| {
         let scope = CounterScope::load(conn, &principal)?;
         Ok::<_, ApiError>(app::precheck(conn, &scope, &keys, &checked, now()))
     })
     .await?;
-    let voucher = match prechecked {
-        Ok(voucher) => voucher,
-        Err(RedeemRefusal::UnknownCode) => return Err(miss(&st, &me).await),
-        Err(refusal) => return Err(refusal.into()),
-    };
+    if !matches!(prechecked, Err(RedeemRefusal::UnknownCode)) {
+        refund_guess(&st, &me).await;
+    }
+    let voucher = prechecked?;
     let lock_key = format!("lock:redeem:{}", voucher.id);
     let lease = match st.locks.try_acquire(&lock_key, REDEMPTION_LOCK_TTL).await {
         Ok(Some(lease)) => Some(lease),

@@ -5,14 +5,17 @@ use serde::Deserialize;
 
 use crate::auth::Principal;
 use crate::db;
-use crate::domain::ids::UnionId;
+use crate::domain::ids::{StationId, UnionId};
+use crate::domain::invalid::Invalid;
 use crate::domain::org;
 use crate::error::{ApiError, ErrorCode};
-use crate::http::pagination::{self, Page};
+use crate::http::json::Query;
+use crate::http::pagination;
 use crate::state::AppState;
 use crate::views::org::{StationView, UnionView};
 
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct UnionQuery {
     parent_id: Option<String>,
     region_code: Option<String>,
@@ -23,7 +26,10 @@ pub struct UnionQuery {
 fn region_filter(raw: Option<String>) -> Result<Option<String>, ApiError> {
     match raw {
         Some(r) if (2..=6).contains(&r.len()) && r.bytes().all(|b| b.is_ascii_digit()) => Ok(Some(r)),
-        Some(_) => Err(ApiError::invalid("region_code must be 2-6 digits")),
+        Some(_) => Err(ApiError::from(Invalid::new(
+            "region_code",
+            "地区代码应为 2 到 6 位数字",
+        ))),
         None => Ok(None),
     }
 }
@@ -31,7 +37,7 @@ fn region_filter(raw: Option<String>) -> Result<Option<String>, ApiError> {
 pub async fn list_unions(
     state: web::Data<AppState>,
     _principal: Principal,
-    query: web::Query<UnionQuery>,
+    query: Query<UnionQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let q = query.into_inner();
     let limit = pagination::limit(q.limit)?;
@@ -53,6 +59,7 @@ pub async fn list_unions(
 }
 
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct StationQuery {
     union_id: Option<String>,
     region_code: Option<String>,
@@ -63,15 +70,16 @@ pub struct StationQuery {
 }
 
 /// Stations of a union's subtree or a region; nearest first when `lat`/`lng` are given.
-/// The cursor is an offset: the directory is small and its order may be by distance.
+/// Pages by keyset over (distance, id), so a station added or removed between pages
+/// neither repeats another nor hides one: the cursor is `<metres>:<id>` of the last item.
 pub async fn list_stations(
     state: web::Data<AppState>,
     _principal: Principal,
-    query: web::Query<StationQuery>,
+    query: Query<StationQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let q = query.into_inner();
     let limit = pagination::limit(q.limit)?;
-    let offset = pagination::cursor(q.cursor.as_deref(), |c| c.parse::<usize>().ok())?.unwrap_or(0);
+    let after = pagination::cursor(q.cursor.as_deref(), parse_station_cursor)?;
     let union = pagination::cursor(q.union_id.as_deref(), UnionId::parse)?;
     let region = region_filter(q.region_code)?;
     let origin = match (q.lat, q.lng) {
@@ -79,11 +87,7 @@ pub async fn list_stations(
             Some((lat, lng))
         }
         (None, None) => None,
-        _ => {
-            return Err(ApiError::invalid(
-                "lat and lng must both be given, within ±90 and ±180",
-            ))
-        }
+        _ => return Err(Invalid::new("lat", "经纬度须同时给出，纬度在 ±90、经度在 ±180 之间").into()),
     };
     let rows = db::run(&state.pool, move |conn| {
         let path = match &union {
@@ -106,14 +110,22 @@ pub async fn list_stations(
             }
         })
         .collect();
-    if origin.is_some() {
-        // Stations without coordinates go last.
-        views.sort_by_key(|v| v.distance_m.unwrap_or(u64::MAX));
-    }
-    let total = views.len();
-    let take = usize::try_from(limit).unwrap_or(0);
-    let items: Vec<StationView> = views.into_iter().skip(offset).take(take).collect();
-    let end = offset + items.len();
-    let next_cursor = (end < total).then(|| end.to_string());
-    Ok(HttpResponse::Ok().json(Page { items, next_cursor }))
+    // Without an origin every key is (MAX, id): the order is by id alone. Stations
+    // without coordinates go last.
+    let key = |v: &StationView| (v.distance_m.unwrap_or(u64::MAX), v.station.id.clone());
+    views.sort_by_key(key);
+    let rows: Vec<StationView> = views
+        .into_iter()
+        .filter(|v| after.as_ref().is_none_or(|a| &key(v) > a))
+        .take(usize::try_from(limit).unwrap_or(0) + 1)
+        .collect();
+    Ok(HttpResponse::Ok().json(pagination::page(rows, limit, |v| {
+        let (d, id) = key(v);
+        format!("{d}:{id}")
+    })))
+}
+
+fn parse_station_cursor(raw: &str) -> Option<(u64, StationId)> {
+    let (d, id) = raw.split_once(':')?;
+    Some((d.parse().ok()?, StationId::parse(id)?))
 }

@@ -14,6 +14,7 @@ use crate::domain::membership::ApplicationKind;
 use crate::domain::now;
 use crate::domain::profile::Role;
 use crate::error::ApiError;
+use crate::http::json::{Json, Query};
 use crate::http::pagination;
 use crate::state::AppState;
 use crate::views::membership::{self as views, ApplicationView};
@@ -39,7 +40,7 @@ async fn submit_own(
 pub async fn mine(
     state: web::Data<AppState>,
     principal: Principal,
-    q: web::Query<pagination::PageQuery>,
+    q: Query<pagination::PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let limit = pagination::limit(q.limit)?;
     let before = pagination::cursor(q.cursor.as_deref(), ApplicationId::parse)?;
@@ -64,7 +65,7 @@ pub struct Apply {
 pub async fn apply(
     state: web::Data<AppState>,
     principal: Principal,
-    body: web::Json<Apply>,
+    body: Json<Apply>,
 ) -> Result<HttpResponse, ApiError> {
     submit_own(
         &state,
@@ -84,7 +85,7 @@ pub struct Transfer {
 pub async fn transfer(
     state: web::Data<AppState>,
     principal: Principal,
-    body: web::Json<Transfer>,
+    body: Json<Transfer>,
 ) -> Result<HttpResponse, ApiError> {
     submit_own(
         &state,
@@ -99,13 +100,14 @@ pub async fn transfer(
 pub async fn onsite(
     state: web::Data<AppState>,
     principal: Principal,
-    body: web::Json<OnSiteJoin>,
+    body: Json<OnSiteJoin>,
 ) -> Result<HttpResponse, ApiError> {
     principal.require(&[Role::Counter])?;
     let body = body.into_inner();
+    let keys = state.voucher_keys.clone();
     let view = db::transaction(&state.pool, move |conn| {
         let scope = CounterScope::load(conn, &principal)?;
-        let app = app::join_on_site(conn, &scope, &body, now())?;
+        let app = app::join_on_site(conn, &scope, &keys, &body, now())?;
         Ok::<_, ApiError>(views::application(conn, app)?)
     })
     .await?;

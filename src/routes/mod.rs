@@ -16,7 +16,10 @@ pub mod redemptions_admin;
 pub mod wallet;
 pub mod workers;
 
+use actix_web::middleware::from_fn;
 use actix_web::web;
+
+use crate::auth::gate::role_gate;
 
 use crate::http::extract::method_not_allowed;
 
@@ -25,12 +28,15 @@ macro_rules! routes {
         /// Every (method, path) the service answers.
         pub const ROUTES: &[(&str, &str)] = &[$($((stringify!($method), $path),)+)*];
 
+        /// Each resource carries the role gate, so authorization is decided on the route
+        /// that matched (whatever spelling of the path reached it).
         pub fn configure(cfg: &mut web::ServiceConfig) {
             $(
                 cfg.service(
                     web::resource($path)
                         $(.route(web::method(actix_web::http::Method::$method).to($handler)))+
-                        .default_service(web::to(method_not_allowed)),
+                        .default_service(web::to(|| method_not_allowed(concat!($(stringify!($method), " "),+))))
+                        .wrap(from_fn(role_gate)),
                 );
             )*
         }
@@ -49,6 +55,7 @@ routes! {
     "/api/v1/me" => { GET: me::show, PATCH: me::update },
     "/api/v1/me/membership-applications" => { GET: membership::mine, POST: membership::apply },
     "/api/v1/me/membership-transfers" => { POST: membership::transfer },
+    "/api/v1/me/join-codes" => { POST: me::join_code },
     "/api/v1/me/vouchers" => { GET: wallet::list },
     "/api/v1/me/vouchers/{id}" => { GET: wallet::show },
     "/api/v1/me/vouchers/{id}/cancel" => { POST: wallet::cancel },

@@ -13,13 +13,14 @@ use crate::domain::phone::Phone;
 use crate::domain::profile::{Password, PersonName, Role};
 use crate::domain::users::NewUser;
 use crate::error::ApiError;
+use crate::http::json::Json;
 use crate::state::AppState;
 use crate::views::{accounts::staff, org::UnionView};
 
 pub async fn create_union(
     state: web::Data<AppState>,
     principal: Principal,
-    body: web::Json<CreateUnion>,
+    body: Json<CreateUnion>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
     let created = db::transaction(&state.pool, move |conn| {
@@ -33,7 +34,7 @@ pub async fn create_union(
 pub async fn create_station(
     state: web::Data<AppState>,
     principal: Principal,
-    body: web::Json<CreateStation>,
+    body: Json<CreateStation>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
     let station = db::transaction(&state.pool, move |conn| {
@@ -59,7 +60,7 @@ pub struct CreateStaff {
 pub async fn create_staff(
     state: web::Data<AppState>,
     principal: Principal,
-    body: web::Json<CreateStaff>,
+    body: Json<CreateStaff>,
 ) -> Result<HttpResponse, ApiError> {
     principal.require(ADMIN_ROLES)?;
     let body = body.into_inner();

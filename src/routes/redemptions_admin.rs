@@ -10,6 +10,7 @@ use crate::db;
 use crate::domain::ids::{CampaignId, RedemptionId, VoucherId};
 use crate::domain::{now, redemptions};
 use crate::error::ApiError;
+use crate::http::json::{Json, Query};
 use crate::http::pagination;
 use crate::state::AppState;
 use crate::views::vouchers::RedemptionView;
@@ -21,7 +22,7 @@ pub struct ReasonBody {
 }
 
 fn reason(body: ReasonBody) -> Result<String, ApiError> {
-    app::text(&body.reason, "reason", 200).map_err(ApiError::invalid)
+    Ok(app::text(&body.reason, "reason", 200)?)
 }
 
 /// 冲正 within 24 hours: the voucher is `issued` again; who, when and why are recorded.
@@ -29,7 +30,7 @@ pub async fn reverse(
     state: web::Data<AppState>,
     principal: Principal,
     id: web::Path<RedemptionId>,
-    body: web::Json<ReasonBody>,
+    body: Json<ReasonBody>,
 ) -> Result<HttpResponse, ApiError> {
     let (id, reason) = (id.into_inner(), reason(body.into_inner())?);
     let reversed = db::transaction(&state.pool, move |conn| {
@@ -45,7 +46,7 @@ pub async fn list(
     state: web::Data<AppState>,
     principal: Principal,
     id: web::Path<CampaignId>,
-    q: web::Query<pagination::PageQuery>,
+    q: Query<pagination::PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let limit = pagination::limit(q.limit)?;
@@ -68,7 +69,7 @@ pub async fn revoke(
     state: web::Data<AppState>,
     principal: Principal,
     id: web::Path<VoucherId>,
-    body: web::Json<ReasonBody>,
+    body: Json<ReasonBody>,
 ) -> Result<HttpResponse, ApiError> {
     let (id, reason) = (id.into_inner(), reason(body.into_inner())?);
     let revoked = db::transaction(&state.pool, move |conn| {

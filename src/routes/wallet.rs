@@ -9,6 +9,7 @@ use crate::domain::ids::VoucherId;
 use crate::domain::now;
 use crate::domain::voucher_reads;
 use crate::error::{ApiError, ErrorCode};
+use crate::http::json::Query;
 use crate::http::pagination;
 use crate::state::AppState;
 use crate::views::vouchers::{wallet_entry, VoucherView};
@@ -17,7 +18,7 @@ use crate::views::vouchers::{wallet_entry, VoucherView};
 pub async fn list(
     state: web::Data<AppState>,
     principal: Principal,
-    q: web::Query<pagination::PageQuery>,
+    q: Query<pagination::PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let limit = pagination::limit(q.limit)?;
     let before = pagination::cursor(q.cursor.as_deref(), VoucherId::parse)?;

@@ -10,6 +10,7 @@ use crate::domain::ids::UserId;
 use crate::domain::now;
 use crate::domain::workers::{self, WorkerFlags};
 use crate::error::ApiError;
+use crate::http::json::{Json, Query};
 use crate::http::pagination;
 use crate::state::AppState;
 use crate::views::accounts::WorkerView;
@@ -17,7 +18,7 @@ use crate::views::accounts::WorkerView;
 pub async fn list(
     state: web::Data<AppState>,
     principal: Principal,
-    query: web::Query<pagination::PageQuery>,
+    query: Query<pagination::PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     principal.require(ADMIN_ROLES)?;
     let limit = pagination::limit(query.limit)?;
@@ -36,7 +37,7 @@ pub async fn update(
     state: web::Data<AppState>,
     principal: Principal,
     id: web::Path<UserId>,
-    body: web::Json<WorkerFlags>,
+    body: Json<WorkerFlags>,
 ) -> Result<HttpResponse, ApiError> {
     principal.require(ADMIN_ROLES)?;
     let (id, flags) = (id.into_inner(), body.into_inner());

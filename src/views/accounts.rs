@@ -43,12 +43,32 @@ impl From<&User> for AccountView {
     }
 }
 
-/// `GET /me`: the account and its membership standing.
+/// `GET /me`: the account and its membership standing; for staff also the union they
+/// work for and, for counters, the stations they serve (contract v1.1).
 #[derive(Debug, Serialize)]
 pub struct MeView {
     #[serde(flatten)]
     pub account: AccountView,
     pub membership: MembershipView,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub union: Option<NamedRef>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stations: Option<Vec<StationRef>>,
+}
+
+/// A union as staff see their own: `{id, name}`.
+#[derive(Debug, Serialize)]
+pub struct NamedRef {
+    pub id: UnionId,
+    pub name: String,
+}
+
+/// A station a counter serves: `{id, name, union_id}`.
+#[derive(Debug, Serialize)]
+pub struct StationRef {
+    pub id: StationId,
+    pub name: String,
+    pub union_id: UnionId,
 }
 
 /// A staff account as the admin who created it sees it.

@@ -97,6 +97,11 @@ pub struct LookupView {
     pub item_name: String,
     pub holder_name_masked: String,
     pub holder_phone_masked: String,
+    /// The holder's member number, to compare with a union card (not personal data the
+    /// counter lacks: it is printed on the card the worker shows).
+    pub holder_member_no: Option<String>,
+    /// Where the campaign is redeemable, so a counter can send a worker to the right one.
+    pub station_names: Vec<String>,
     pub expires_at: DateTime<Utc>,
     pub redeemable_here: bool,
     pub redeemed_at: Option<DateTime<Utc>>,
@@ -113,6 +118,8 @@ impl From<Lookup> for LookupView {
             item_name: f.item_name,
             holder_name_masked: mask_name(&f.holder_name),
             holder_phone_masked: f.holder_phone.masked(),
+            holder_member_no: f.holder_member_no,
+            station_names: f.campaign_stations.into_iter().map(|(_, name)| name).collect(),
             expires_at: utc(f.voucher.expires_at),
             redeemable_here: l.redeemable_here,
             redeemed_at: f.redeemed.as_ref().map(|r| utc(r.at)),

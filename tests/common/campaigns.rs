@@ -141,7 +141,8 @@ impl TestApp {
                         Err(users::CreateUserError::PhoneTaken) => continue,
                         Err(users::CreateUserError::Database(e)) => return Err(e),
                     }
-                    let (session, refresh) = sessions::start(conn, &user.id, now)?;
+                    let (session, refresh) =
+                        sessions::start(conn, &user.id, now, chrono::Duration::days(30))?;
                     let access = jwt.issue(&user.id, Role::Worker, &session).unwrap();
                     tokens.push(Tokens { access, refresh });
                 }

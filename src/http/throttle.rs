@@ -1,0 +1,129 @@
+//! Budgets that run before any password is hashed (contract v1.1, "Sessions,
+//! throttling and secrets"): per client address and globally for every sign-in,
+//! registration and refresh, and failed sign-ins per (phone, address) and per phone.
+//!
+//! Each budget counts the request first and then decides (an atomic increment in Redis
+//! or under the in-process mutex), so simultaneous requests cannot all slip under a
+//! limit read before any of them was counted. Rate-limit keys never hold a phone number
+//! or an address in the clear.
+
+use std::net::IpAddr;
+
+use actix_web::HttpRequest;
+use sha2::{Digest, Sha256};
+
+use crate::domain::phone::Phone;
+use crate::error::{ApiError, ErrorCode};
+use crate::state::AppState;
+
+/// The client's address: the TCP peer, unless the peer is a trusted proxy; then the
+/// right-most address of `X-Forwarded-For` that is not itself a trusted proxy.
+pub fn client_ip(req: &HttpRequest, trusted: &[ipnet::IpNet]) -> Option<IpAddr> {
+    let peer = req.peer_addr()?.ip();
+    let is_trusted = |ip: &IpAddr| trusted.iter().any(|net| net.contains(ip));
+    if !is_trusted(&peer) {
+        return Some(peer);
+    }
+    let forwarded: Vec<IpAddr> = req
+        .headers()
+        .get_all("x-forwarded-for")
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|a| a.trim().parse().ok())
+        .collect();
+    forwarded
+        .iter()
+        .rev()
+        .find(|ip| !is_trusted(ip))
+        .or(forwarded.first())
+        .copied()
+        .or(Some(peer))
+}
+
+fn digest_key(kind: &str, parts: &[&[u8]]) -> String {
+    let mut h = Sha256::new();
+    for p in parts {
+        h.update(p);
+        h.update([0]);
+    }
+    format!("rl:{kind}:{}", hex::encode(&h.finalize()[..12]))
+}
+
+fn limited(resets_in: std::time::Duration) -> ApiError {
+    ApiError::new(ErrorCode::RateLimited)
+        .with_detail("请求过于频繁，请稍后再试")
+        .retry_after(resets_in.as_secs())
+}
+
+/// Counts one hit on `key`; `Err(429)` past `max`. An unreachable limiter lets the
+/// request through (logged): throttling must not take sign-in down with Redis.
+async fn count(state: &AppState, key: &str, window: std::time::Duration, max: u64) -> Result<(), ApiError> {
+    match state.locks.hit(key, window).await {
+        Ok(hits) if hits.count > max => Err(limited(hits.resets_in)),
+        Ok(_) => Ok(()),
+        Err(e) => {
+            tracing::warn!(error = %e, "rate limiter unavailable");
+            Ok(())
+        }
+    }
+}
+
+/// The budget of sign-in, registration and refresh requests: per client address, then
+/// for everyone. Returns the client address for the per-phone budgets.
+pub async fn auth_budget(state: &AppState, req: &HttpRequest) -> Result<Option<IpAddr>, ApiError> {
+    let ip = client_ip(req, &state.trusted_proxies);
+    let l = &state.limits;
+    if let Some(ip) = ip {
+        let key = digest_key("auth-addr", &[ip.to_string().as_bytes()]);
+        count(state, &key, l.auth_address_window, l.auth_address_max).await?;
+    }
+    count(
+        state,
+        "rl:auth-global",
+        std::time::Duration::from_secs(1),
+        l.auth_global_max,
+    )
+    .await?;
+    Ok(ip)
+}
+
+/// A sign-in attempt counted against its (phone, address) and phone budgets.
+pub struct LoginAttempt {
+    pair_key: String,
+    phone_key: String,
+}
+
+/// Counts the attempt before the password is checked: 429 once this address failed too
+/// often for this phone, or everyone together failed too often for it.
+pub async fn login_attempt(
+    state: &AppState,
+    phone: &Phone,
+    ip: Option<IpAddr>,
+) -> Result<LoginAttempt, ApiError> {
+    let addr = ip.map(|ip| ip.to_string()).unwrap_or_default();
+    let attempt = LoginAttempt {
+        pair_key: digest_key("login-pair", &[phone.as_str().as_bytes(), addr.as_bytes()]),
+        phone_key: digest_key("login-phone", &[phone.as_str().as_bytes()]),
+    };
+    let l = &state.limits;
+    count(state, &attempt.pair_key, l.login_window, l.login_max_attempts).await?;
+    count(
+        state,
+        &attempt.phone_key,
+        l.login_window,
+        l.login_phone_max_attempts,
+    )
+    .await?;
+    Ok(attempt)
+}
+
+/// The password matched: this address starts afresh and the phone's count gets this
+/// attempt back (only failures stay counted).
+pub async fn login_succeeded(state: &AppState, attempt: LoginAttempt) {
+    if let Err(e) = state.locks.clear(&attempt.pair_key).await {
+        tracing::warn!(error = %e, "could not reset the login limiter");
+    }
+    if let Err(e) = state.locks.refund(&attempt.phone_key).await {
+        tracing::warn!(error = %e, "could not reset the login limiter");
+    }
+}
