@@ -64,6 +64,9 @@ pub enum StationsRefusal {
     /// The position in `station_ids` and the id.
     #[error("station_ids[{0}]: {1} is not a station of this union")]
     NotUnder(usize, StationId),
+    /// The same station named twice (at this position).
+    #[error("station_ids[{0}]: named twice")]
+    Repeated(usize),
     #[error(transparent)]
     Database(#[from] diesel::result::Error),
 }
@@ -71,7 +74,7 @@ pub enum StationsRefusal {
 impl From<StationsRefusal> for CampaignRefusal {
     fn from(e: StationsRefusal) -> Self {
         match e {
-            StationsRefusal::NotUnder(..) => Self::Invalid(e.invalid()),
+            StationsRefusal::NotUnder(..) | StationsRefusal::Repeated(_) => Self::Invalid(e.invalid()),
             StationsRefusal::Database(e) => Self::Database(e),
         }
     }
@@ -85,6 +88,9 @@ pub fn stations_under(
     stations: &[StationId],
 ) -> Result<(), StationsRefusal> {
     for (i, id) in stations.iter().enumerate() {
+        if stations[..i].contains(id) {
+            return Err(StationsRefusal::Repeated(i));
+        }
         if !org::station_under(conn, id, union_path)? {
             return Err(StationsRefusal::NotUnder(i, id.clone()));
         }
@@ -97,6 +103,7 @@ impl StationsRefusal {
     pub fn invalid(&self) -> Invalid {
         match self {
             Self::NotUnder(i, _) => Invalid::new(format!("station_ids[{i}]"), "不是本工会或下属工会的驿站"),
+            Self::Repeated(i) => Invalid::new(format!("station_ids[{i}]"), "这个驿站重复了，请只写一次"),
             Self::Database(_) => Invalid::new("station_ids", "无法核对驿站"),
         }
     }

@@ -42,7 +42,7 @@ impl From<CreateUserError> for OrgRefusal {
 impl From<StationsRefusal> for OrgRefusal {
     fn from(e: StationsRefusal) -> Self {
         match e {
-            StationsRefusal::NotUnder(..) => Self::Invalid(e.invalid()),
+            StationsRefusal::NotUnder(..) | StationsRefusal::Repeated(_) => Self::Invalid(e.invalid()),
             StationsRefusal::Database(e) => Self::Database(e),
         }
     }
@@ -142,14 +142,7 @@ pub fn create_station(
     b: &CreateStation,
     now: NaiveDateTime,
 ) -> Refused<Station> {
-    if b.lat.is_some_and(|v| !(-90.0..=90.0).contains(&v))
-        || b.lng.is_some_and(|v| !(-180.0..=180.0).contains(&v))
-    {
-        return Err(invalid("lat", "纬度应在 ±90 之间，经度应在 ±180 之间"));
-    }
-    if b.lat.is_some() != b.lng.is_some() {
-        return Err(invalid("lng", "经纬度须同时填写"));
-    }
+    org::position(b.lat, b.lng)?;
     let new = NewStation {
         id: StationId::generate(),
         union_id: b.union_id.clone(),

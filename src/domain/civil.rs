@@ -7,7 +7,9 @@
 
 use std::sync::OnceLock;
 
-use chrono::{DateTime, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, SubsecRound, TimeZone};
+use chrono::{
+    DateTime, Datelike, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, SubsecRound, TimeZone, Timelike,
+};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
@@ -56,7 +58,18 @@ const INPUT_HINT: &str =
     "时间格式应为 2026-12-01T09:00:00（北京时间）、带时区的 2026-12-01T09:00:00+08:00，或日期 2026-12-01";
 
 fn parse_instant(raw: &str, edge: DayEdge) -> Result<NaiveDateTime, String> {
-    let raw = raw.trim();
+    let t = read_instant(raw, edge)?;
+    // Campaigns live in this century; a leap second (`09:00:60`) is no time to open one.
+    if !(2000..=2100).contains(&t.year()) || t.nanosecond() >= 1_000_000_000 {
+        return Err("时间应在 2000 年到 2100 年之间，且秒数不超过 59".to_owned());
+    }
+    Ok(t)
+}
+
+fn read_instant(raw: &str, edge: DayEdge) -> Result<NaiveDateTime, String> {
+    // RFC 3339 lets a space stand for the `T`; people type it that way too.
+    let raw = raw.trim().replacen(' ', "T", 1);
+    let raw = raw.as_str();
     if let Ok(t) = DateTime::parse_from_rfc3339(raw) {
         return Ok(t.naive_utc().trunc_subsecs(6));
     }
@@ -136,6 +149,16 @@ mod tests {
         let end = parse_instant("2027-01-28", DayEdge::End).unwrap();
         assert_eq!(crate::domain::utc(end).to_rfc3339(), "2027-01-28T15:59:59+00:00");
         assert!(parse_instant("2026-12-01 09", DayEdge::Start).is_err());
+        assert_eq!(start("2026-12-01 09:00"), "2026-12-01T01:00:00+00:00");
+        assert_eq!(start("2026-12-01 09:00:00+08:00"), "2026-12-01T01:00:00+00:00");
+        for bad in [
+            "-0001-12-01",
+            "2026-12-01T09:00:60",
+            "2102-01-01",
+            "1999-12-31T23:00:00Z",
+        ] {
+            assert!(parse_instant(bad, DayEdge::Start).is_err(), "{bad}");
+        }
     }
 
     #[test]

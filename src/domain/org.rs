@@ -7,6 +7,7 @@ use serde::Serialize;
 use crate::db::schema::{staff_stations, stations, unions};
 use crate::db::DbConnection;
 use crate::domain::ids::{StationId, UnionId, UserId};
+use crate::domain::invalid::Invalid;
 
 crate::text_enum!(
     /// `unions.kind`: the level of a union in the tree.
@@ -50,6 +51,23 @@ impl UnionKind {
     /// hold their own kind (a street union under a district, a branch under a branch).
     pub fn may_sit_under(self, parent: Self) -> bool {
         self.rank() > parent.rank() || (self == parent && self.rank() >= Self::District.rank())
+    }
+}
+
+/// A map position from optional `lat`/`lng`: both or neither, each within its range; the
+/// refusal names the one at fault.
+pub fn position(lat: Option<f64>, lng: Option<f64>) -> Result<Option<(f64, f64)>, Invalid> {
+    match (lat, lng) {
+        (None, None) => Ok(None),
+        (Some(_), None) => Err(Invalid::new("lng", "请同时填写经度")),
+        (None, Some(_)) => Err(Invalid::new("lat", "请同时填写纬度")),
+        (Some(lat), _) if !(-90.0..=90.0).contains(&lat) => {
+            Err(Invalid::new("lat", "纬度应在 -90 到 90 之间"))
+        }
+        (_, Some(lng)) if !(-180.0..=180.0).contains(&lng) => {
+            Err(Invalid::new("lng", "经度应在 -180 到 180 之间"))
+        }
+        (Some(lat), Some(lng)) => Ok(Some((lat, lng))),
     }
 }
 

@@ -5,6 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 use unicode_normalization::UnicodeNormalization;
+use unicode_properties::{GeneralCategory, GeneralCategoryGroup, UnicodeGeneralCategory};
 
 /// Why a text was refused; `message()` is the Chinese sentence for the person.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,12 +28,45 @@ impl TextRefusal {
     }
 }
 
-/// Characters no person means to type: C0/C1 controls, zero-width and bidi controls,
-/// word joiners and invisible operators, the BOM (the ranges the contract lists).
+/// Characters no person means to type: the ranges the contract lists (C0/C1 controls,
+/// zero-width and bidi controls, word joiners and invisible operators, the BOM), and every
+/// other control, format (soft hyphen, tags, the Arabic letter mark…) or line/paragraph
+/// separator character Unicode knows. Private-use and not-yet-assigned characters pass:
+/// rare name characters (生僻字) live there on some phones.
 pub fn is_invisible(c: char) -> bool {
     matches!(u32::from(c),
         0x0000..=0x001F | 0x007F..=0x009F | 0x200B..=0x200F | 0x202A..=0x202E
         | 0x2060..=0x206F | 0xFEFF)
+        || matches!(
+            c.general_category(),
+            GeneralCategory::Control
+                | GeneralCategory::Format
+                | GeneralCategory::LineSeparator
+                | GeneralCategory::ParagraphSeparator
+                | GeneralCategory::Surrogate
+        )
+}
+
+/// Letters and symbols that print as nothing: Hangul fillers, the halfwidth Hangul filler,
+/// the braille blank, the object replacement character.
+const BLANK_LOOKALIKES: &[char] = &[
+    '\u{115F}', '\u{1160}', '\u{3164}', '\u{FFA0}', '\u{2800}', '\u{FFFC}',
+];
+
+/// A character that leaves ink: a letter, number, punctuation or symbol that is not a
+/// blank look-alike (marks alone, like a lone U+0301, do not count).
+fn is_visible(c: char) -> bool {
+    let ink = matches!(
+        c.general_category_group(),
+        GeneralCategoryGroup::Letter
+            | GeneralCategoryGroup::Number
+            | GeneralCategoryGroup::Punctuation
+            | GeneralCategoryGroup::Symbol
+    ) || matches!(
+        c.general_category(),
+        GeneralCategory::PrivateUse | GeneralCategory::Unassigned
+    );
+    ink && !BLANK_LOOKALIKES.contains(&c)
 }
 
 /// Trims, NFC-normalises and checks `raw`; at most `max` characters.
@@ -41,7 +75,7 @@ pub fn clean(raw: &str, max: usize) -> Result<String, TextRefusal> {
     if let Some(c) = text.chars().find(|&c| is_invisible(c)) {
         return Err(TextRefusal::Invisible(c));
     }
-    if text.chars().all(char::is_whitespace) {
+    if !text.chars().any(is_visible) {
         return Err(TextRefusal::Blank);
     }
     if text.chars().count() > max {
@@ -89,6 +123,23 @@ mod tests {
             "a\u{0}b",
             "\u{feff}名",
             "王\u{2066}",
+            "\u{3164}",
+            "\u{115f}",
+            "\u{ffa0}",
+            "\u{2800}",
+            "\u{ad}",
+            "\u{34f}",
+            "\u{180e}",
+            "\u{fe0f}",
+            "\u{301}",
+            "\u{e0001}",
+            "王\u{e0020}",
+            "\u{1d173}",
+            "王\u{fff9}明",
+            "王\u{61c}明",
+            "王\u{2028}明",
+            "王\u{2029}明",
+            "\u{fffc}",
         ] {
             assert!(clean(bad, 40).is_err(), "{bad:?}");
         }

@@ -8,6 +8,7 @@ use std::fmt;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use unicode_normalization::UnicodeNormalization;
+use unicode_properties::{GeneralCategory, UnicodeGeneralCategory};
 
 use crate::domain::ids::VoucherId;
 
@@ -16,11 +17,13 @@ const CODE_LEN: usize = 16;
 const QR_PREFIX: &str = "zhijian:v1:";
 
 /// What a person or a scanner may put between or around a code's characters: whitespace
-/// of any kind, hyphens and dashes (General Punctuation U+2010–U+2015, the minus sign),
-/// and invisible characters (zero-width, BOM, bidi controls).
+/// of any kind, every dash Unicode knows (`Pd`, the minus sign, the soft hyphen, the
+/// hyphen bullet, the katakana long-vowel mark an IME may give for "-"), and invisible
+/// characters (zero-width, BOM, bidi and other format controls).
 fn ignorable(c: char) -> bool {
     c.is_whitespace()
-        || matches!(c, '-' | '_' | '\u{2010}'..='\u{2015}' | '\u{2212}' | '\u{30FC}')
+        || c.general_category() == GeneralCategory::DashPunctuation
+        || matches!(c, '_' | '\u{AD}' | '\u{2043}' | '\u{2212}' | '\u{30FC}')
         || crate::domain::text::is_invisible(c)
 }
 
@@ -174,6 +177,13 @@ mod tests {
                 })
                 .collect(),
             shown.chars().flat_map(|c| [c, '\u{200b}']).collect(),
+            shown.replace('-', "\u{ad}"),
+            shown.replace('-', "\u{301c}"),
+            shown.replace('-', "\u{2e3a}"),
+            shown.replace('-', "\u{58a}"),
+            shown.replace('-', "\u{1806}"),
+            shown.replace('-', "\u{2043}"),
+            shown.replace('-', "\u{180e}"),
         ] {
             assert_eq!(VoucherCode::parse(&spelling), Some(code.clone()), "{spelling}");
         }

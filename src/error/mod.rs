@@ -120,9 +120,16 @@ impl ApiError {
             })
             .collect::<Vec<_>>()
             .join("；");
-        let title = errors
-            .first()
-            .and_then(|e| labels::label(&e.field).map(|l| format!("{l}{}", e.message)));
+        // "总库存应在 1 到 10000000 之间", without doubling a label the message already has.
+        let title = errors.first().and_then(|e| {
+            labels::label(&e.field).map(|l| {
+                if e.message.starts_with(l) {
+                    e.message.clone()
+                } else {
+                    format!("{l}{}", e.message)
+                }
+            })
+        });
         let list: Vec<Value> = errors
             .iter()
             .map(|e| json!({"field": e.field, "message": e.message}))

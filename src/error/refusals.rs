@@ -21,9 +21,10 @@ impl From<ScopeError> for ApiError {
     fn from(e: ScopeError) -> Self {
         match e {
             ScopeError::Forbidden | ScopeError::OutsideScope => ErrorCode::Forbidden.into(),
-            ScopeError::UnionNotFound => ApiError::new(ErrorCode::NotFound).with_detail("no such union"),
+            ScopeError::UnionNotFound => ApiError::new(ErrorCode::NotFound).with_detail("没有这个工会"),
             ScopeError::NotFound => ErrorCode::NotFound.into(),
-            ScopeError::StationNotAllowed => ErrorCode::StationNotAllowed.into(),
+            ScopeError::StationNotAllowed => ApiError::new(ErrorCode::StationNotAllowed)
+                .with_detail("您的柜台账号未绑定这个驿站，请选择您所在的驿站后重试"),
             ScopeError::Database(e) => e.into(),
         }
     }

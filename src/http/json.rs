@@ -12,7 +12,7 @@ use futures_util::future::{ready, LocalBoxFuture, Ready};
 use futures_util::StreamExt;
 use serde::de::DeserializeOwned;
 
-use super::serde_text::{data_error, syntax_error};
+use super::serde_text::{data_error, syntax_error, value_syntax_error};
 use crate::domain::invalid::Invalid;
 use crate::error::{ApiError, ErrorCode};
 
@@ -45,13 +45,24 @@ pub async fn read_body(req: &HttpRequest, mut payload: Payload) -> Result<Vec<u8
     Ok(body)
 }
 
-/// Deserializes a JSON body into `T`, naming the failing field.
+/// Deserializes a JSON body — always an object — into `T`, naming the failing field.
 pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Invalid> {
+    // serde's derived structs also read arrays (`["138…", "pw"]` as a login); the API
+    // speaks objects only.
+    match bytes.iter().find(|b| !b.is_ascii_whitespace()) {
+        Some(b'{') => {}
+        None => return Err(syntax_error(true)),
+        Some(_) => return Err(Invalid::new("body", "请求内容应为 JSON 对象（{…}）")),
+    }
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner();
+        let at_root = path == "." || path == "?";
         match inner.classify() {
+            serde_json::error::Category::Syntax | serde_json::error::Category::Eof if !at_root => {
+                value_syntax_error(&path, &inner.to_string())
+            }
             serde_json::error::Category::Syntax => syntax_error(false),
             serde_json::error::Category::Eof => syntax_error(true),
             _ => data_error(&path, &inner.to_string()),

@@ -18,7 +18,9 @@ fn quoted(s: &str) -> Option<&str> {
 /// What kind of value serde wanted, in words a person knows.
 fn expected_kind(expected: &str) -> &'static str {
     let e = expected.to_ascii_lowercase();
-    if ["i8", "i16", "i32", "i64", "u8", "u16", "u32", "u64", "integer"]
+    if e.starts_with("struct") || e.contains("map") || e.contains("object") {
+        "对象（{…}）"
+    } else if ["i8", "i16", "i32", "i64", "u8", "u16", "u32", "u64", "integer"]
         .iter()
         .any(|k| e.contains(k))
     {
@@ -29,10 +31,8 @@ fn expected_kind(expected: &str) -> &'static str {
         "true 或 false"
     } else if e.contains("sequence") || e.contains("array") || e.contains("list") || e.contains("vec") {
         "列表"
-    } else if e.contains("string") || e.contains("str") || e.contains("char") || e.contains("id") {
+    } else if e.contains("string") || e.contains("str") || e.contains("char") || e.contains("uuid") {
         "文本"
-    } else if e.contains("struct") || e.contains("map") || e.contains("object") {
-        "对象"
     } else {
         "正确的类型"
     }
@@ -42,6 +42,18 @@ fn expected_kind(expected: &str) -> &'static str {
 fn without_position(message: &str) -> &str {
     message.find(" at line ").map_or(message, |i| &message[..i])
 }
+
+/// serde's own sentences start with these; anything else is one of our domain types'
+/// Chinese messages (which may quote a value, so "has Chinese" alone says nothing).
+const SERDE_PREFIXES: &[&str] = &[
+    "unknown field ",
+    "missing field ",
+    "unknown variant ",
+    "invalid type",
+    "invalid value",
+    "invalid length",
+    "duplicate field",
+];
 
 /// A data error at `path` (serde_path_to_error's rendering, `.` for the root).
 pub fn data_error(path: &str, message: &str) -> Invalid {
@@ -57,15 +69,20 @@ pub fn data_error(path: &str, message: &str) -> Invalid {
         let nested = nested.trim_start_matches('.').to_owned();
         return data_error(&nested, rest);
     }
-    if is_chinese(message) {
+    let ours = !SERDE_PREFIXES.iter().any(|p| message.starts_with(p));
+    let path = or_body(path);
+    if ours && is_chinese(message) && !message.contains("expected") {
         return Invalid::new(path, message);
     }
     if let Some(rest) = message.strip_prefix("unknown field ") {
         let name = quoted(rest).unwrap_or("?");
-        return Invalid::new(name, "不支持此字段，请删除").under(parent_of(path, name));
+        let parent = parent_of(path, name);
+        let parent = if parent == "body" { "" } else { parent };
+        return Invalid::new(name, "不支持此字段，请删除").under(parent);
     }
     if let Some(rest) = message.strip_prefix("missing field ") {
-        return Invalid::new(quoted(rest).unwrap_or("?"), "缺少此必填项").under(path);
+        let parent = if path == "body" { "" } else { path };
+        return Invalid::new(quoted(rest).unwrap_or("?"), "缺少此必填项").under(parent);
     }
     if let Some(rest) = message.strip_prefix("unknown variant ") {
         let given = quoted(rest).unwrap_or("?");
@@ -82,10 +99,30 @@ pub fn data_error(path: &str, message: &str) -> Invalid {
     if message.starts_with("invalid length") {
         return Invalid::new(path, "数量不正确");
     }
-    if message.starts_with("duplicate field") {
-        return Invalid::new(path, "字段重复");
+    if let Some(rest) = message.strip_prefix("duplicate field ") {
+        let parent = if path == "body" { "" } else { path };
+        return Invalid::new(quoted(rest).unwrap_or("?"), "出现了两次，请只写一次").under(parent);
     }
     Invalid::new(path, "取值不正确")
+}
+
+/// The whole body where serde names no field.
+fn or_body(path: &str) -> &str {
+    if path.is_empty() || path == "?" {
+        "body"
+    } else {
+        path
+    }
+}
+
+/// A syntax error found inside a value at `path` (serde_json calls a wrong token for an
+/// enum, or a number beyond any integer, a syntax error).
+pub fn value_syntax_error(path: &str, message: &str) -> Invalid {
+    if message.contains("number out of range") {
+        Invalid::new(path, "数字超出范围")
+    } else {
+        Invalid::new(path, "取值类型不正确")
+    }
 }
 
 /// serde_path_to_error reports an unknown field at the field's own path; the name is
@@ -118,6 +155,27 @@ mod tests {
         assert_eq!(e.field, "total_stock");
         assert!(e.message.contains("整数"), "{}", e.message);
         let e = data_error(".", "missing field `title`");
+        assert_eq!(e.field, "title");
+        let e = data_error(
+            "occupation",
+            "unknown variant `快递`, expected one of `courier`, `other`",
+        );
+        assert!(
+            !e.message.contains("unknown") && e.message.contains("快递"),
+            "{}",
+            e.message
+        );
+        let e = data_error("total_stock", "invalid type: string \"十\", expected i64");
+        assert!(e.message.contains("整数"), "{}", e.message);
+        let e = data_error("状态", "unknown field `状态`, expected `limit` or `cursor`");
+        assert_eq!(
+            (e.field.as_str(), e.message.contains("expected")),
+            ("状态", false)
+        );
+        let e = data_error(".", "invalid type: string \"x\", expected struct Registration");
+        assert_eq!(e.field, "body");
+        assert!(e.message.contains("对象"), "{}", e.message);
+        let e = data_error(".", "duplicate field `title`");
         assert_eq!(e.field, "title");
         let e = data_error("rules[0]", "missing field `values`");
         assert_eq!(e.field, "rules[0].values");

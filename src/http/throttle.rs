@@ -12,6 +12,7 @@ use std::net::IpAddr;
 use actix_web::HttpRequest;
 use sha2::{Digest, Sha256};
 
+use crate::domain::ids::UserId;
 use crate::domain::phone::Phone;
 use crate::error::{ApiError, ErrorCode};
 use crate::state::AppState;
@@ -125,5 +126,43 @@ pub async fn login_succeeded(state: &AppState, attempt: LoginAttempt) {
     }
     if let Err(e) = state.locks.refund(&attempt.phone_key).await {
         tracing::warn!(error = %e, "could not reset the login limiter");
+    }
+}
+
+/// The guess budget of a counter account's voucher-code lookups and redemptions.
+pub fn code_guess_key(counter: &UserId) -> String {
+    format!("rl:code:{counter}")
+}
+
+/// The guess budget of a counter account's join codes (8 digits: as guessable as a code is
+/// not, so the same budget guards them).
+pub fn join_guess_key(counter: &UserId) -> String {
+    format!("rl:join:{counter}")
+}
+
+/// Reserves one guess before the code is looked at (contract v1.1, "Counter answers for
+/// people"). The count rises atomically first, so of any number of simultaneous lookups
+/// by one counter account at most `CODE_GUESS_MAX` in the window are evaluated, and the
+/// rest — the ones in flight when the limit was reached included — answer 429. A code
+/// that names a voucher gives its reservation back ([`refund_guess`]): only misses stay
+/// counted, so a day of honest scanning never runs out while typos and guesses do.
+/// Counted per instance while Redis is unreachable (see `locks`).
+pub async fn reserve_guess(state: &AppState, key: &str) -> Result<(), ApiError> {
+    match state.locks.hit(key, state.limits.code_guess_window).await {
+        Ok(hits) if hits.count > state.limits.code_guess_max => Err(ApiError::new(ErrorCode::RateLimited)
+            .with_detail("输错的次数过多，请核对后稍后再试")
+            .retry_after(hits.resets_in.as_secs())),
+        Ok(_) => Ok(()),
+        Err(e) => {
+            tracing::warn!(error = %e, "code-guess limiter unavailable");
+            Ok(())
+        }
+    }
+}
+
+/// The code named a voucher: its reservation is not a guess.
+pub async fn refund_guess(state: &AppState, key: &str) {
+    if let Err(e) = state.locks.refund(key).await {
+        tracing::warn!(error = %e, "code-guess limiter unavailable");
     }
 }

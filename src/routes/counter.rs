@@ -10,54 +10,20 @@ use crate::app::redemptions::{self as app, RedeemCommand, RedeemRefusal};
 use crate::auth::scope::CounterScope;
 use crate::auth::Principal;
 use crate::db;
-use crate::domain::ids::{StationId, UserId};
+use crate::domain::ids::StationId;
 use crate::domain::invalid::Invalid;
 use crate::domain::now;
 use crate::domain::voucher_code::VoucherCode;
 use crate::error::{ApiError, ErrorCode};
 use crate::http::idempotent::{self, Ticket};
 use crate::http::json::Json;
+use crate::http::throttle;
 use crate::state::AppState;
 use crate::views::vouchers::{LookupView, RedemptionView};
 
 /// Long enough for one redemption transaction; short enough that a crashed holder
 /// blocks the code only briefly. The database fence holds whatever the lock does.
 const REDEMPTION_LOCK_TTL: Duration = Duration::from_secs(5);
-
-fn guess_key(counter: &UserId) -> String {
-    format!("rl:code:{counter}")
-}
-
-/// Reserves one guess before the code is looked at (contract v1.1, "Counter answers for
-/// people"). The count rises atomically first, so of any number of simultaneous lookups
-/// by one counter account at most `CODE_GUESS_MAX` in the window are evaluated, and the
-/// rest — the ones in flight when the limit was reached included — answer 429. A code
-/// that names a voucher gives its reservation back ([`refund_guess`]): only misses stay
-/// counted, so a day of honest scanning never runs out while typos and guesses do.
-/// Counted per instance while Redis is unreachable (see `locks`).
-async fn reserve_guess(state: &AppState, counter: &UserId) -> Result<(), ApiError> {
-    match state
-        .locks
-        .hit(&guess_key(counter), state.limits.code_guess_window)
-        .await
-    {
-        Ok(hits) if hits.count > state.limits.code_guess_max => Err(ApiError::new(ErrorCode::RateLimited)
-            .with_detail("未找到的券码输入次数过多，请核对券码或稍后再试")
-            .retry_after(hits.resets_in.as_secs())),
-        Ok(_) => Ok(()),
-        Err(e) => {
-            tracing::warn!(error = %e, "code-guess limiter unavailable");
-            Ok(())
-        }
-    }
-}
-
-/// The code named a voucher: its reservation is not a guess.
-async fn refund_guess(state: &AppState, counter: &UserId) {
-    if let Err(e) = state.locks.refund(&guess_key(counter)).await {
-        tracing::warn!(error = %e, "code-guess limiter unavailable");
-    }
-}
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -74,7 +40,7 @@ pub async fn lookup(
     body: Json<LookupBody>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
-    reserve_guess(&state, &principal.user_id).await?;
+    throttle::reserve_guess(&state, &throttle::code_guess_key(&principal.user_id)).await?;
     let (keys, counter) = (state.voucher_keys.clone(), principal.user_id.clone());
     let found = db::run(&state.pool, move |conn| {
         let here = CounterScope::load(conn, &principal)?.serving(body.station_id.as_ref())?;
@@ -82,7 +48,7 @@ pub async fn lookup(
     })
     .await;
     if !matches!(found, Ok(None)) {
-        refund_guess(&state, &counter).await;
+        throttle::refund_guess(&state, &throttle::code_guess_key(&counter)).await;
     }
     match found? {
         Some(found) => Ok(HttpResponse::Ok().json(LookupView::from(found))),
@@ -129,7 +95,7 @@ async fn redeem_once(
     ticket: Option<Ticket>,
 ) -> Result<(StatusCode, String), ApiError> {
     let me = principal.user_id.clone();
-    reserve_guess(&st, &me).await?;
+    throttle::reserve_guess(&st, &throttle::code_guess_key(&me)).await?;
     let (keys, checked) = (st.voucher_keys.clone(), cmd.clone());
     let prechecked = db::run(&st.pool, move |conn| {
         let scope = CounterScope::load(conn, &principal)?;
@@ -137,7 +103,7 @@ async fn redeem_once(
     })
     .await?;
     if !matches!(prechecked, Err(RedeemRefusal::UnknownCode)) {
-        refund_guess(&st, &me).await;
+        throttle::refund_guess(&st, &throttle::code_guess_key(&me)).await;
     }
     let voucher = prechecked?;
     let lock_key = format!("lock:redeem:{}", voucher.id);

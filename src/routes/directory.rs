@@ -17,7 +17,7 @@ use crate::views::org::{StationView, UnionView};
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct UnionQuery {
-    parent_id: Option<String>,
+    parent_id: Option<UnionId>,
     region_code: Option<String>,
     limit: Option<i64>,
     cursor: Option<String>,
@@ -42,7 +42,7 @@ pub async fn list_unions(
     let q = query.into_inner();
     let limit = pagination::limit(q.limit)?;
     let after = pagination::cursor(q.cursor.as_deref(), UnionId::parse)?;
-    let parent = pagination::cursor(q.parent_id.as_deref(), UnionId::parse)?;
+    let parent = q.parent_id;
     let region = region_filter(q.region_code)?;
     let rows = db::run(&state.pool, move |conn| {
         Ok::<_, ApiError>(org::list_unions(
@@ -61,7 +61,7 @@ pub async fn list_unions(
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StationQuery {
-    union_id: Option<String>,
+    union_id: Option<UnionId>,
     region_code: Option<String>,
     lat: Option<f64>,
     lng: Option<f64>,
@@ -80,15 +80,9 @@ pub async fn list_stations(
     let q = query.into_inner();
     let limit = pagination::limit(q.limit)?;
     let after = pagination::cursor(q.cursor.as_deref(), parse_station_cursor)?;
-    let union = pagination::cursor(q.union_id.as_deref(), UnionId::parse)?;
+    let union = q.union_id;
     let region = region_filter(q.region_code)?;
-    let origin = match (q.lat, q.lng) {
-        (Some(lat), Some(lng)) if (-90.0..=90.0).contains(&lat) && (-180.0..=180.0).contains(&lng) => {
-            Some((lat, lng))
-        }
-        (None, None) => None,
-        _ => return Err(Invalid::new("lat", "经纬度须同时给出，纬度在 ±90、经度在 ±180 之间").into()),
-    };
+    let origin = org::position(q.lat, q.lng)?;
     let rows = db::run(&state.pool, move |conn| {
         let path = match &union {
             Some(id) => Some(org::find_union(conn, id)?.ok_or(ErrorCode::NotFound)?.path),

@@ -13,9 +13,10 @@ use crate::domain::ids::{ApplicationId, UnionId};
 use crate::domain::membership::ApplicationKind;
 use crate::domain::now;
 use crate::domain::profile::Role;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 use crate::http::json::{Json, Query};
 use crate::http::pagination;
+use crate::http::throttle;
 use crate::state::AppState;
 use crate::views::membership::{self as views, ApplicationView};
 
@@ -105,11 +106,19 @@ pub async fn onsite(
     principal.require(&[Role::Counter])?;
     let body = body.into_inner();
     let keys = state.voucher_keys.clone();
+    // Join codes are guessed like voucher codes are: the same reserve-first budget.
+    let guess_key = throttle::join_guess_key(&principal.user_id);
+    throttle::reserve_guess(&state, &guess_key).await?;
     let view = db::transaction(&state.pool, move |conn| {
         let scope = CounterScope::load(conn, &principal)?;
         let app = app::join_on_site(conn, &scope, &keys, &body, now())?;
         Ok::<_, ApiError>(views::application(conn, app)?)
     })
-    .await?;
+    .await;
+    let unknown = matches!(&view, Err(e) if e.code() == ErrorCode::NotFound);
+    if !unknown {
+        throttle::refund_guess(&state, &guess_key).await;
+    }
+    let view = view?;
     Ok(HttpResponse::Created().json(view))
 }
