@@ -14,6 +14,7 @@ pub mod locks;
 pub mod request_id;
 pub mod routes;
 pub mod seed;
+pub mod server;
 pub mod startup;
 pub mod state;
 pub mod telemetry;

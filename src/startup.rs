@@ -6,7 +6,7 @@ use std::net::TcpListener;
 use actix_web::dev::Server;
 use actix_web::http::header;
 use actix_web::middleware::{from_fn, DefaultHeaders, NormalizePath, TrailingSlash};
-use actix_web::{web, App, HttpServer};
+use actix_web::{web, App};
 use anyhow::Context;
 
 use crate::auth::jwt::JwtKeys;
@@ -128,7 +128,7 @@ impl Application {
         let listener =
             TcpListener::bind(&config.bind).with_context(|| format!("cannot bind {}", config.bind))?;
         let port = listener.local_addr()?.port();
-        let server = HttpServer::new(move || {
+        let server = crate::server::serve(listener, config.workers.max(1), move || {
             App::new()
                 .app_data(state.clone())
                 .app_data(authenticator.clone())
@@ -145,12 +145,7 @@ impl Application {
                 )
                 .configure(routes::configure)
                 .default_service(web::to(extract::not_found))
-        })
-        .workers(config.workers.max(1))
-        // SIGTERM: stop accepting, let in-flight requests finish.
-        .shutdown_timeout(30)
-        .listen(listener)?
-        .run();
+        })?;
         Ok(Self { port, server, pool })
     }
 

@@ -198,3 +198,53 @@ async fn bodies_over_16_kib_are_refused_on_every_route_claims_included() {
         .await;
     assert_problem(edit, 413, "PAYLOAD_TOO_LARGE").await;
 }
+
+/// Sends raw bytes and returns what the server answered, as text.
+async fn raw_exchange(app: &TestApp, request: Vec<u8>) -> String {
+    let address = app.base.trim_start_matches("http://").to_owned();
+    tokio::task::spawn_blocking(move || {
+        use std::io::{Read, Write};
+        let mut stream = std::net::TcpStream::connect(&address).unwrap();
+        stream
+            .set_read_timeout(Some(std::time::Duration::from_secs(10)))
+            .unwrap();
+        stream.write_all(&request).unwrap();
+        let mut answer = Vec::new();
+        // The server closes after answering; a reset still leaves what it sent.
+        let _ = stream.read_to_end(&mut answer);
+        String::from_utf8_lossy(&answer).into_owned()
+    })
+    .await
+    .unwrap()
+}
+
+/// What actix-http's own parser refuses (a raw UTF-8 query as curl sends it, a header
+/// block too large) is problem+json too, not an empty answer.
+#[tokio::test]
+async fn requests_the_parser_refuses_get_problems_too() {
+    let app = spawn_app().await;
+    let mut request = b"GET /api/v1/stations?region_code=".to_vec();
+    request.extend_from_slice("台州".as_bytes());
+    request.extend_from_slice(b" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    let mut huge = b"GET /healthz HTTP/1.1\r\nHost: x\r\n".to_vec();
+    for i in 0..400 {
+        huge.extend_from_slice(format!("X-Filler-{i}: {}\r\n", "a".repeat(900)).as_bytes());
+    }
+    huge.extend_from_slice(b"\r\n");
+    for (request, status, code) in [
+        (request, "400", "INVALID_REQUEST"),
+        (huge, "431", "HEADERS_TOO_LARGE"),
+    ] {
+        let answer = raw_exchange(&app, request).await;
+        let (head, body) = answer.split_once("\r\n\r\n").unwrap_or((answer.as_str(), ""));
+        assert!(head.starts_with(&format!("HTTP/1.1 {status}")), "{answer}");
+        let head = head.to_ascii_lowercase();
+        assert!(
+            head.contains("content-type: application/problem+json"),
+            "{answer}"
+        );
+        assert!(head.contains("x-content-type-options: nosniff"), "{answer}");
+        let problem: Value = serde_json::from_str(body).unwrap();
+        assert_eq!(problem["code"], code, "{problem}");
+    }
+}
