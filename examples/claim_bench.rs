@@ -87,8 +87,9 @@ fn seed(conn: &mut DbConnection, stock: i64, workers: usize) -> anyhow::Result<(
         claim_ends_at: now + chrono::Duration::days(1),
         redeem_until: now + chrono::Duration::days(7),
         rules: rules.into(),
+        voucher_valid_days: None,
     };
-    let campaign = campaigns::create(conn, &union.id, &fields, &[station.id], &admin.id, now)?;
+    let campaign = campaigns::create(conn, &union.id, &fields, &[station.id], None, &admin.id, now)?;
     campaigns::transition(
         conn,
         &campaign.id,
@@ -139,9 +140,10 @@ fn seed_pgbench(conn: &mut DbConnection, users: usize, admin: &UserId) -> anyhow
         claim_ends_at: now + chrono::Duration::days(1),
         redeem_until: now + chrono::Duration::days(7),
         rules: "[]".into(),
+        voucher_valid_days: None,
     };
     let union = zhijian::domain::ids::UnionId::parse(&union).unwrap();
-    Ok(campaigns::create(conn, &union, &fields, &[], admin, now)?
+    Ok(campaigns::create(conn, &union, &fields, &[], None, admin, now)?
         .id
         .to_string())
 }
@@ -239,7 +241,7 @@ async fn main() -> anyhow::Result<()> {
     let remaining: i64 = tokio::task::spawn_blocking({
         let pool = pool.clone();
         let id = zhijian::domain::ids::CampaignId::parse(&campaign).unwrap();
-        move || campaigns::remaining(&mut pool.get().unwrap(), &id)
+        move || campaigns::claimable(&mut pool.get().unwrap(), &id)
     })
     .await??;
     println!(

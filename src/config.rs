@@ -22,6 +22,42 @@ pub struct Config {
     pub time_zone: chrono_tz::Tz,
     /// Peers whose `X-Forwarded-For` is believed (`TRUSTED_PROXIES`, default none).
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// The background jobs and the notification gateway.
+    pub jobs: crate::jobs::JobsConfig,
+}
+
+fn jobs_from_env() -> Result<crate::jobs::JobsConfig, String> {
+    let defaults = crate::jobs::JobsConfig::default();
+    let reminder_hours = match var("REMINDER_HOURS") {
+        None => defaults.reminder_hours,
+        Some(raw) => raw
+            .split(',')
+            .map(|h| {
+                h.trim()
+                    .parse::<u32>()
+                    .map_err(|_| format!("REMINDER_HOURS: {h} is not a number of hours"))
+            })
+            .collect::<Result<_, _>>()?,
+    };
+    let url = var("NOTIFY_WEBHOOK_URL");
+    let secret = var("NOTIFY_WEBHOOK_SECRET");
+    if let Some(u) = &url {
+        if !(u.starts_with("http://") || u.starts_with("https://")) {
+            return Err("NOTIFY_WEBHOOK_URL must be an http(s) URL".into());
+        }
+        let s = secret
+            .as_deref()
+            .ok_or("NOTIFY_WEBHOOK_SECRET is required with NOTIFY_WEBHOOK_URL")?;
+        crate::outbox::deliver::Endpoint::new(u, s).map_err(|e| format!("NOTIFY_WEBHOOK_SECRET: {e}"))?;
+    }
+    Ok(crate::jobs::JobsConfig {
+        enabled: parsed("JOBS_ENABLED", true)?,
+        tick: Duration::from_millis(parsed("JOBS_TICK_MS", 1000)?),
+        reminder_hours,
+        notify_webhook_url: url,
+        notify_webhook_secret: secret,
+        retry_base: secs("OUTBOX_RETRY_BASE_SECS", 5)?,
+    })
 }
 
 /// `TRUSTED_PROXIES`: comma-separated addresses or CIDRs (`10.0.0.0/8, 127.0.0.1`).
@@ -91,6 +127,7 @@ impl Config {
                     .map_err(|_| format!("TIME_ZONE: {z} is not an IANA zone (e.g. Asia/Shanghai)"))?,
             },
             trusted_proxies: parse_trusted_proxies(&var("TRUSTED_PROXIES").unwrap_or_default())?,
+            jobs: jobs_from_env()?,
         })
     }
 
@@ -124,6 +161,12 @@ impl Config {
             log_json: false,
             time_zone: crate::domain::civil::DEFAULT_ZONE,
             trusted_proxies: Vec::new(),
+            // Tests see background work within a fraction of a second.
+            jobs: crate::jobs::JobsConfig {
+                tick: Duration::from_millis(200),
+                retry_base: Duration::from_millis(200),
+                ..crate::jobs::JobsConfig::default()
+            },
         }
     }
 }

@@ -27,6 +27,7 @@ pub struct Application {
     port: u16,
     server: Server,
     pool: DbPool,
+    jobs: crate::jobs::JobsConfig,
 }
 
 /// How often expired idempotency records are purged.
@@ -146,7 +147,12 @@ impl Application {
                 .configure(routes::configure)
                 .default_service(web::to(extract::not_found))
         })?;
-        Ok(Self { port, server, pool })
+        Ok(Self {
+            port,
+            server,
+            pool,
+            jobs: config.jobs.clone(),
+        })
     }
 
     pub fn port(&self) -> u16 {
@@ -156,7 +162,8 @@ impl Application {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         tokio::select! {
             served = self.server => served,
-            () = janitor(self.pool) => Ok(()),
+            () = janitor(self.pool.clone()) => Ok(()),
+            () = crate::jobs::run(self.pool, self.jobs) => Ok(()),
         }
     }
 }

@@ -158,8 +158,10 @@ async fn after_publishing_stock_may_only_grow() {
         "CAMPAIGN_STATE_CONFLICT",
     )
     .await;
+    // Fixed once published: the item, the limit, the start (rules only until the first
+    // voucher; see tests/releases.rs).
     assert_problem(
-        app.patch_auth(&path, admin, &json!({"rules": []})).await,
+        app.patch_auth(&path, admin, &json!({"item_name": "别的"})).await,
         409,
         "CAMPAIGN_STATE_CONFLICT",
     )
@@ -351,9 +353,9 @@ async fn the_wallet_shows_cancels_and_expires() {
         (stats["expired"].as_i64(), stats["issued_unredeemed"].as_i64()),
         (Some(1), Some(0))
     );
-    // One `remaining` everywhere: an expired voucher keeps its unit until stock return
-    // (issue 10) gives it back, so stats say what the campaign detail says.
-    assert_eq!(stats["remaining"], 4, "the one definition of remaining");
+    // One `remaining` everywhere (contract v1.1): released units not held by a live
+    // voucher, so an expired voucher's unit counts at once, before the job returns it.
+    assert_eq!(stats["remaining"], 5, "the one definition of remaining");
     let late = app
         .post_auth(
             &format!("/api/v1/me/vouchers/{}/cancel", other["id"].as_str().unwrap()),

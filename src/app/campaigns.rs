@@ -10,6 +10,7 @@ use crate::domain::campaigns::{self, Campaign, CampaignFields, CampaignStatus};
 use crate::domain::civil::{EndInput, StartInput};
 use crate::domain::ids::{CampaignId, StationId, UnionId};
 use crate::domain::invalid::Invalid;
+use crate::domain::releases::{self, ReleaseInput};
 use crate::domain::rules::Rule;
 
 use super::campaign_checks::{check_rules, check_stations, check_stock, check_window, text};
@@ -58,6 +59,12 @@ pub struct NewCampaign {
     #[serde(default)]
     pub station_ids: Vec<StationId>,
     pub rules: Vec<Rule>,
+    /// Days a voucher stays valid after it is issued (never past `redeem_until`).
+    #[serde(default)]
+    pub voucher_valid_days: Option<i32>,
+    /// Batches `{at, quantity}` summing to `total_stock`; none: all at `claim_starts_at`.
+    #[serde(default)]
+    pub stock_releases: Option<Vec<ReleaseInput>>,
 }
 
 /// `PATCH /admin/campaigns/{id}`: absent fields stay as they are.
@@ -74,6 +81,8 @@ pub struct CampaignEdit {
     pub redeem_until: Option<EndInput>,
     pub station_ids: Option<Vec<StationId>>,
     pub rules: Option<Vec<Rule>>,
+    pub voucher_valid_days: Option<i32>,
+    pub stock_releases: Option<Vec<ReleaseInput>>,
 }
 
 /// Creates a draft under a union of the admin's scope. Call inside a write transaction.
@@ -93,9 +102,11 @@ pub fn create(
         claim_ends_at: b.claim_ends_at.0,
         redeem_until: b.redeem_until.0,
         rules: String::new(),
+        voucher_valid_days: b.voucher_valid_days,
     };
     check_stock(&fields)?;
     check_window(&fields)?;
+    check_batches(&fields, b.stock_releases.as_deref())?;
     fields.title = text(&b.title, "title", 100)?;
     fields.item_name = text(&b.item_name, "item_name", 100)?;
     fields.description = b
@@ -111,6 +122,7 @@ pub fn create(
         &union.id,
         &fields,
         &b.station_ids,
+        b.stock_releases.as_deref(),
         scope.user(),
         now,
     )?)
@@ -143,6 +155,7 @@ fn edited(c: &Campaign, b: &CampaignEdit) -> Refused<CampaignFields> {
         claim_ends_at: b.claim_ends_at.map_or(c.claim_ends_at, |t| t.0),
         redeem_until: b.redeem_until.map_or(c.redeem_until, |t| t.0),
         rules: c.rules.clone(),
+        voucher_valid_days: b.voucher_valid_days.or(c.voucher_valid_days),
     };
     check_stock(&f)?;
     check_window(&f)?;
@@ -174,17 +187,38 @@ pub fn edit(
                 None => campaigns::station_ids(conn, id)?,
             };
             check_stations(conn, &union_path, &stations)?;
-            campaigns::update_draft(conn, id, &f, &stations, now)?;
+            let batches = match &b.stock_releases {
+                Some(batches) => Some(batches.clone()),
+                None => current_batches(conn, id)?,
+            };
+            check_batches(&f, batches.as_deref())?;
+            campaigns::update_draft(conn, id, &f, &stations, batches.as_deref(), now)?;
         }
         CampaignStatus::Closed => return Err(conflict("活动已结束，不能再修改")),
         CampaignStatus::Published | CampaignStatus::Paused => {
             let fixed = b.item_name.is_some()
                 || b.per_worker_limit.is_some()
                 || b.claim_starts_at.is_some()
-                || b.rules.is_some()
-                || b.station_ids.is_some();
+                || b.voucher_valid_days.is_some()
+                || b.stock_releases.is_some();
             if fixed {
-                return Err(conflict("活动发布后只能修改名称、说明、总库存和推迟截止时间"));
+                return Err(conflict(
+                    "活动发布后只能修改名称、说明、总库存、推迟截止时间、增加驿站；首张券发出前还可修改规则",
+                ));
+            }
+            if let Some(rules) = &b.rules {
+                if campaigns::has_vouchers(conn, id)? {
+                    return Err(conflict("已有职工领取，领取规则不能再改"));
+                }
+                f.rules = check_rules(conn, rules)?;
+            }
+            if let Some(stations) = &b.station_ids {
+                let current = campaigns::station_ids(conn, id)?;
+                if current.iter().any(|s| !stations.contains(s)) {
+                    return Err(conflict("活动发布后只能增加驿站，不能移除已公布的驿站"));
+                }
+                check_stations(conn, &union_path, stations)?;
+                campaigns::add_stations(conn, id, stations)?;
             }
             if f.total_stock < c.total_stock
                 || f.claim_ends_at < c.claim_ends_at
@@ -196,6 +230,40 @@ pub fn edit(
         }
     }
     Ok(campaigns::find(conn, id)?.ok_or(ScopeError::NotFound)?)
+}
+
+/// Batches, if any, fit the stock and the window.
+fn check_batches(f: &CampaignFields, batches: Option<&[ReleaseInput]>) -> Refused<()> {
+    if f.voucher_valid_days.is_some_and(|d| !(1..=3650).contains(&d)) {
+        return Err(invalid("voucher_valid_days", "有效天数应在 1 到 3650 之间"));
+    }
+    if let Some(batches) = batches {
+        releases::validate(batches, f.total_stock, f.claim_ends_at)?;
+    }
+    Ok(())
+}
+
+/// A draft's stored batches as input again (an edit that does not touch them keeps them).
+fn current_batches(conn: &mut DbConnection, id: &CampaignId) -> Refused<Option<Vec<ReleaseInput>>> {
+    let stored = releases::list(conn, id)?;
+    Ok((!stored.is_empty()).then(|| {
+        stored
+            .into_iter()
+            .map(|r| ReleaseInput {
+                at: crate::domain::civil::StartInput(r.release_at),
+                quantity: r.quantity,
+            })
+            .collect()
+    }))
+}
+
+/// `DELETE /admin/campaigns/{id}`: a draft goes; anything else stays (409).
+pub fn delete(conn: &mut DbConnection, scope: &AdminScope, id: &CampaignId) -> Refused<()> {
+    scope.campaign(conn, id)?;
+    if !campaigns::delete_draft(conn, id)? {
+        return Err(conflict("只能删除草稿；已发布的活动请暂停或结束"));
+    }
+    Ok(())
 }
 
 /// A lifecycle move an admin makes.
@@ -259,6 +327,10 @@ pub fn transition(
             c.status.label(),
             step.label()
         )));
+    }
+    if step == Move::Publish {
+        // Batches already due come out with the publication, not a tick later.
+        releases::release_due(conn, id, now)?;
     }
     Ok(campaigns::find(conn, id)?.ok_or(ScopeError::NotFound)?)
 }

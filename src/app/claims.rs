@@ -6,10 +6,14 @@ use crate::db::DbConnection;
 use crate::domain::campaigns::{self, Campaign, CampaignStatus};
 use crate::domain::eligibility::{self, Closed};
 use crate::domain::ids::{CampaignId, UserId, VoucherId};
+use crate::domain::releases;
 use crate::domain::rules::Reason;
 use crate::domain::voucher_code::VoucherKeys;
 use crate::domain::voucher_reads;
 use crate::domain::vouchers::{self, ClaimError, WalletEntry};
+use diesel::QueryResult;
+
+use super::expiry as stock_return;
 
 /// A worker claims one voucher of a campaign.
 #[derive(Debug, Clone)]
@@ -34,8 +38,9 @@ pub enum ClaimRefusal {
     /// Every rule the worker does not meet.
     #[error("not eligible")]
     NotEligible(Vec<Reason>),
+    /// Nothing to claim now; when the next batch comes, if one is scheduled.
     #[error("sold out")]
-    SoldOut,
+    SoldOut(Option<NaiveDateTime>),
     #[error(transparent)]
     Database(#[from] diesel::result::Error),
 }
@@ -47,7 +52,7 @@ impl From<ClaimError> for ClaimRefusal {
                 Some(v),
                 Reason::new("ALREADY_CLAIMED", "您已领取过本活动的礼包，请在“卡包”中查看"),
             ),
-            ClaimError::SoldOut => Self::SoldOut,
+            ClaimError::SoldOut | ClaimError::NoStock => Self::SoldOut(None),
             ClaimError::Database(e) => Self::Database(e),
         }
     }
@@ -81,7 +86,7 @@ pub fn precheck(
         return Err(ClaimRefusal::NotEligible(a.rules));
     }
     if a.sold_out {
-        return Err(ClaimRefusal::SoldOut);
+        return Err(ClaimRefusal::SoldOut(campaign.next_release_at));
     }
     // Below the limit (at most 100), so the count fits.
     let claim_no = i32::try_from(a.held.len()).map_or(i32::MAX, |n| n.saturating_add(1));
@@ -98,8 +103,28 @@ pub fn claim(
     now: NaiveDateTime,
 ) -> Result<WalletEntry, ClaimRefusal> {
     let (campaign, claim_no) = precheck(conn, cmd, now)?;
-    let voucher = vouchers::claim(conn, &campaign, &cmd.worker, claim_no, keys, now)?;
+    // A batch that is due is released here rather than waiting for the job: at 10:00 the
+    // burst arrives at 10:00.
+    if campaign.next_release_at.is_some_and(|t| t <= now) {
+        releases::release_due(conn, &campaign.id, now)?;
+    }
+    let voucher = match vouchers::claim(conn, &campaign, &cmd.worker, claim_no, keys, now) {
+        // The shards are empty but an expired voucher's unit is not back yet: put one back.
+        Err(ClaimError::NoStock) if return_one_expired(conn, &campaign, now)? => {
+            vouchers::claim(conn, &campaign, &cmd.worker, claim_no, keys, now)?
+        }
+        other => other?,
+    };
     Ok((voucher, campaign.title, campaign.item_name))
+}
+
+fn return_one_expired(conn: &mut DbConnection, campaign: &Campaign, now: NaiveDateTime) -> QueryResult<bool> {
+    for voucher in vouchers::expired_to_return(conn, Some(&campaign.id), now, 3)? {
+        if stock_return::return_voucher(conn, &voucher, now)? {
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }
 
 /// Why a voucher cannot be given back.

@@ -17,6 +17,8 @@ use crate::domain::voucher_reads;
 use crate::domain::vouchers::{self, Voucher, VoucherState};
 use crate::domain::{audit, utc};
 
+use super::notices;
+
 /// A voucher found by its code, with what a counter may learn of it.
 #[derive(Debug)]
 pub struct Found {
@@ -236,6 +238,7 @@ pub fn reverse(
     let redemption = redemptions::find(conn, id)?.ok_or(ScopeError::NotFound)?;
     scope.campaign(conn, &redemption.campaign_id)?;
     redemptions::reverse(conn, &redemption, scope.user(), reason, now)?;
+    notices::reversed(conn, &redemption.voucher_id, now)?;
     let detail = json!({"voucher_id": redemption.voucher_id, "reason": reason});
     audit::record(
         conn,
@@ -273,6 +276,7 @@ pub fn revoke(
     {
         return Err(AdminVoucherRefusal::NotActive);
     }
+    notices::revoked(conn, id, reason, now)?;
     audit::record(
         conn,
         scope.user(),

@@ -160,6 +160,56 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         published_at -> Nullable<Timestamp>,
+        voucher_valid_days -> Nullable<Integer>,
+        next_release_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    campaign_stock_releases (campaign_id, seq) {
+        campaign_id -> Text,
+        seq -> Integer,
+        release_at -> Timestamp,
+        quantity -> BigInt,
+        released_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    voucher_reminders (voucher_id, stage) {
+        voucher_id -> Text,
+        stage -> Integer,
+        sent_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    notifications (id) {
+        id -> Text,
+        user_id -> Text,
+        kind -> Text,
+        title -> Text,
+        body -> Text,
+        voucher_id -> Nullable<Text>,
+        campaign_id -> Nullable<Text>,
+        created_at -> Timestamp,
+        read_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    outbox (id) {
+        id -> Text,
+        target -> Text,
+        event_type -> Text,
+        payload -> Text,
+        created_at -> Timestamp,
+        next_attempt_at -> Timestamp,
+        attempts -> Integer,
+        lease_until -> Nullable<Timestamp>,
+        delivered_at -> Nullable<Timestamp>,
+        gave_up_at -> Nullable<Timestamp>,
+        last_error -> Nullable<Text>,
     }
 }
 
@@ -193,6 +243,8 @@ diesel::table! {
         revoked_at -> Nullable<Timestamp>,
         revoked_by -> Nullable<Text>,
         revoked_reason -> Nullable<Text>,
+        stock_returned_at -> Nullable<Timestamp>,
+        admin_reminded_at -> Nullable<Timestamp>,
     }
 }
 
@@ -235,6 +287,9 @@ diesel::joinable!(campaign_stations -> stations (station_id));
 diesel::joinable!(vouchers -> campaigns (campaign_id));
 diesel::joinable!(redemptions -> vouchers (voucher_id));
 diesel::joinable!(join_codes -> users (user_id));
+diesel::joinable!(campaign_stock_releases -> campaigns (campaign_id));
+diesel::joinable!(voucher_reminders -> vouchers (voucher_id));
+diesel::joinable!(notifications -> users (user_id));
 diesel::allow_tables_to_appear_in_same_query!(
     users,
     unions,
@@ -249,5 +304,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     vouchers,
     idempotency_keys,
     redemptions,
-    join_codes
+    join_codes,
+    campaign_stock_releases,
+    voucher_reminders,
+    notifications,
+    outbox
 );

@@ -7,6 +7,7 @@ use diesel::prelude::*;
 use crate::db::schema::{campaign_stations, campaign_stock_shards as shards, campaigns, unions};
 use crate::db::DbConnection;
 use crate::domain::ids::{CampaignId, StationId, UnionId, UserId};
+use crate::domain::releases::{self, ReleaseInput};
 use crate::domain::rules::Rule;
 
 /// Stock is split over at most this many rows. Claims pick a shard at random, so N
@@ -53,9 +54,19 @@ pub struct Campaign {
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
     pub published_at: Option<NaiveDateTime>,
+    pub voucher_valid_days: Option<i32>,
+    pub next_release_at: Option<NaiveDateTime>,
 }
 
 impl Campaign {
+    /// When a voucher issued at `issued_at` expires: `voucher_valid_days` later, or at
+    /// `redeem_until` if that comes first (contract v1.1).
+    pub fn expiry_for(&self, issued_at: NaiveDateTime) -> NaiveDateTime {
+        self.voucher_valid_days
+            .map(|d| issued_at + chrono::Duration::days(i64::from(d)))
+            .map_or(self.redeem_until, |t| t.min(self.redeem_until))
+    }
+
     /// The stored rules (validated when written). Unreadable rules are an error, never
     /// "no rules": a campaign must not open to everyone because its rules got corrupted.
     pub fn rules(&self) -> QueryResult<Vec<Rule>> {
@@ -76,6 +87,7 @@ pub struct CampaignFields {
     pub claim_ends_at: NaiveDateTime,
     pub redeem_until: NaiveDateTime,
     pub rules: String,
+    pub voucher_valid_days: Option<i32>,
 }
 
 pub fn create(
@@ -83,6 +95,7 @@ pub fn create(
     union: &UnionId,
     fields: &CampaignFields,
     stations: &[StationId],
+    releases: Option<&[ReleaseInput]>,
     by: &UserId,
     now: NaiveDateTime,
 ) -> QueryResult<Campaign> {
@@ -99,8 +112,29 @@ pub fn create(
         ))
         .execute(conn)?;
     set_stations(conn, &id, stations)?;
-    reset_stock(conn, &id, fields.total_stock)?;
+    set_releases(conn, &id, fields, releases)?;
     find(conn, &id)?.ok_or(diesel::result::Error::NotFound)
+}
+
+/// Stock in batches; with none, one batch of everything at `claim_starts_at` (contract
+/// v1.1). Shards start empty; publishing, the jobs and claims release what is due.
+fn set_releases(
+    conn: &mut DbConnection,
+    id: &CampaignId,
+    fields: &CampaignFields,
+    batches: Option<&[ReleaseInput]>,
+) -> QueryResult<()> {
+    reset_stock(conn, id, fields.total_stock, 0)?;
+    match batches {
+        Some(b) => releases::replace(conn, id, b),
+        None => {
+            let all = ReleaseInput {
+                at: crate::domain::civil::StartInput(fields.claim_starts_at),
+                quantity: fields.total_stock,
+            };
+            releases::replace(conn, id, &[all])
+        }
+    }
 }
 
 /// Optimistic lock for an edit: bumps `updated_at` only if nobody changed the campaign
@@ -124,13 +158,14 @@ pub fn update_draft(
     id: &CampaignId,
     fields: &CampaignFields,
     stations: &[StationId],
+    releases: Option<&[ReleaseInput]>,
     now: NaiveDateTime,
 ) -> QueryResult<()> {
     diesel::update(campaigns::table.find(id))
         .set((fields, campaigns::updated_at.eq(now)))
         .execute(conn)?;
     set_stations(conn, id, stations)?;
-    reset_stock(conn, id, fields.total_stock)
+    set_releases(conn, id, fields, releases)
 }
 
 /// Applies an edit a published (or paused) campaign allows: grown stock goes to the
@@ -148,14 +183,67 @@ pub fn update_published(
     diesel::update(campaigns::table.find(&current.id))
         .set((fields, campaigns::updated_at.eq(now)))
         .execute(conn)?;
-    diesel::update(
-        vouchers::table
-            .filter(vouchers::campaign_id.eq(&current.id))
-            .filter(vouchers::status.eq(VoucherStatus::Issued)),
-    )
-    .set(vouchers::expires_at.eq(fields.redeem_until))
-    .execute(conn)?;
+    if fields.redeem_until == current.redeem_until {
+        return Ok(());
+    }
+    // Vouchers still holding their unit follow the later deadline (one whose unit went
+    // back to stock stays expired: its unit is someone else's now).
+    let open = vouchers::table
+        .filter(vouchers::campaign_id.eq(&current.id))
+        .filter(vouchers::status.eq(VoucherStatus::Issued))
+        .filter(vouchers::stock_returned_at.is_null());
+    let Some(days) = current.voucher_valid_days else {
+        diesel::update(open)
+            .set(vouchers::expires_at.eq(fields.redeem_until))
+            .execute(conn)?;
+        return Ok(());
+    };
+    let held: Vec<(crate::domain::ids::VoucherId, NaiveDateTime)> =
+        open.select((vouchers::id, vouchers::issued_at)).load(conn)?;
+    for (id, issued_at) in held {
+        let expires = (issued_at + chrono::Duration::days(i64::from(days))).min(fields.redeem_until);
+        diesel::update(vouchers::table.find(&id))
+            .set(vouchers::expires_at.eq(expires))
+            .execute(conn)?;
+    }
     Ok(())
+}
+
+/// Whether any voucher was ever issued (rules freeze then).
+pub fn has_vouchers(conn: &mut DbConnection, id: &CampaignId) -> QueryResult<bool> {
+    use crate::db::schema::vouchers;
+    diesel::select(diesel::dsl::exists(
+        vouchers::table.filter(vouchers::campaign_id.eq(id)),
+    ))
+    .get_result(conn)
+}
+
+/// Adds stations to a published campaign (it may gain stations, never lose one).
+pub fn add_stations(conn: &mut DbConnection, id: &CampaignId, stations: &[StationId]) -> QueryResult<()> {
+    let current = station_ids(conn, id)?;
+    for station in stations.iter().filter(|s| !current.contains(s)) {
+        diesel::insert_into(campaign_stations::table)
+            .values((
+                campaign_stations::campaign_id.eq(id),
+                campaign_stations::station_id.eq(station),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// Deletes a draft and everything hanging off it; false when it is not a draft (any more).
+pub fn delete_draft(conn: &mut DbConnection, id: &CampaignId) -> QueryResult<bool> {
+    let draft = campaigns::table
+        .find(id)
+        .filter(campaigns::status.eq(CampaignStatus::Draft));
+    if diesel::select(diesel::dsl::exists(draft)).get_result::<bool>(conn)? {
+        diesel::delete(campaign_stations::table.filter(campaign_stations::campaign_id.eq(id)))
+            .execute(conn)?;
+        diesel::delete(shards::table.filter(shards::campaign_id.eq(id))).execute(conn)?;
+        releases::replace(conn, id, &[])?;
+    }
+    Ok(diesel::delete(draft).execute(conn)? == 1)
 }
 
 fn set_stations(conn: &mut DbConnection, id: &CampaignId, stations: &[StationId]) -> QueryResult<()> {
@@ -171,12 +259,13 @@ fn set_stations(conn: &mut DbConnection, id: &CampaignId, stations: &[StationId]
     Ok(())
 }
 
-/// Spreads `total` over the shards (only for drafts: nothing is claimed yet).
-fn reset_stock(conn: &mut DbConnection, id: &CampaignId, total: i64) -> QueryResult<()> {
+/// Lays out shards for `total` units and spreads `initial` of them over them (drafts only:
+/// nothing is claimed yet).
+fn reset_stock(conn: &mut DbConnection, id: &CampaignId, total: i64, initial: i64) -> QueryResult<()> {
     diesel::delete(shards::table.filter(shards::campaign_id.eq(id))).execute(conn)?;
     let count = total.clamp(1, MAX_SHARDS);
     for shard in 0..count {
-        let share = total / count + i64::from(shard < total % count);
+        let share = initial / count + i64::from(shard < initial % count);
         let shard =
             i32::try_from(shard).map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))?;
         diesel::insert_into(shards::table)
@@ -190,9 +279,9 @@ fn reset_stock(conn: &mut DbConnection, id: &CampaignId, total: i64) -> QueryRes
     Ok(())
 }
 
-/// Adds `delta` units to a published campaign's shards (the caller records the new
-/// `total_stock` in the same transaction).
-fn add_stock(conn: &mut DbConnection, id: &CampaignId, delta: i64) -> QueryResult<()> {
+/// Adds `delta` units to a campaign's shards: grown stock, a released batch, a returned
+/// unit's campaign. The caller keeps the books in the same transaction.
+pub(crate) fn add_stock(conn: &mut DbConnection, id: &CampaignId, delta: i64) -> QueryResult<()> {
     let shard_ids: Vec<i32> = shards::table
         .filter(shards::campaign_id.eq(id))
         .select(shards::shard)
@@ -241,9 +330,21 @@ pub fn station_ids(conn: &mut DbConnection, id: &CampaignId) -> QueryResult<Vec<
 }
 
 /// Units still claimable.
-/// The units a worker could claim now: the sum of the stock shards. This is the one
-/// `remaining` of the API (campaign detail, lists, stats and eligibility alike).
-pub fn remaining(conn: &mut DbConnection, id: &CampaignId) -> QueryResult<i64> {
+/// The one `remaining` of the API (campaign detail, lists, stats alike; contract v1.1):
+/// released units not held by an issued, unexpired voucher or a redeemed one.
+///
+/// Counted from the vouchers rather than the shards: an expired voucher's unit belongs to
+/// `remaining` from the instant it expires, while the shards get it back when the job (or
+/// a claim that needs it) returns it; two reads of the shards and of the not-yet-returned
+/// vouchers could straddle that move and count a unit twice or not at all.
+pub fn remaining(conn: &mut DbConnection, c: &Campaign, now: NaiveDateTime) -> QueryResult<i64> {
+    let (unreleased, _) = releases::unreleased(conn, &c.id)?;
+    let held = crate::domain::vouchers::held_count(conn, &c.id, now)?;
+    Ok(c.total_stock - unreleased - held)
+}
+
+/// The units in the shards: what a claim can take without returning anything first.
+pub fn claimable(conn: &mut DbConnection, id: &CampaignId) -> QueryResult<i64> {
     // At most MAX_SHARDS rows; summed here because SUM(BIGINT) is NUMERIC on PostgreSQL.
     let parts: Vec<i64> = shards::table
         .filter(shards::campaign_id.eq(id))

@@ -140,7 +140,10 @@ pub struct Assessment {
     pub rules: Vec<Reason>,
     /// The worker's vouchers of this campaign, newest first, with their status.
     pub held: Vec<(VoucherId, VoucherStatus)>,
+    /// Nothing to claim now (a batch already due counts as there).
     pub sold_out: bool,
+    /// When the next batch comes, if one is scheduled (for `SOLD_OUT`'s words).
+    pub next_release_at: Option<NaiveDateTime>,
     pub limit_reached: bool,
 }
 
@@ -150,7 +153,13 @@ impl Assessment {
         let mut all: Vec<Reason> = self.window.iter().map(|w| w.reason().clone()).collect();
         all.extend(self.rules.iter().cloned());
         if self.sold_out {
-            all.push(Reason::new("SOLD_OUT", "礼包已领完"));
+            all.push(match self.next_release_at {
+                Some(at) => Reason::new(
+                    "SOLD_OUT",
+                    format!("本批礼包已领完，下一批 {} 放出", crate::domain::civil::show(at)),
+                ),
+                None => Reason::new("SOLD_OUT", "礼包已领完"),
+            });
         }
         if self.limit_reached {
             all.push(self.already_claimed());
@@ -192,7 +201,12 @@ pub fn assess(
         rules: rules::unmet(&rules, &facts, &named),
         limit_reached: held.len() >= limit.max(1),
         held,
-        sold_out: campaigns::remaining(conn, &campaign.id)? == 0,
+        // What a claim could take: the shards, a unit an expired voucher still has to give
+        // back (the claim returns it), or a batch already due (the claim releases it).
+        sold_out: campaigns::claimable(conn, &campaign.id)? == 0
+            && crate::domain::vouchers::expired_unreturned(conn, &campaign.id, now)? == 0
+            && campaign.next_release_at.is_none_or(|t| t > now),
+        next_release_at: campaign.next_release_at.filter(|t| *t > now),
     })
 }
 

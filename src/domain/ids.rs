@@ -56,4 +56,6 @@ typed_id!(
     CampaignId,
     VoucherId,
     RedemptionId,
+    NotificationId,
+    OutboxId,
 );

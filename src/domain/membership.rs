@@ -8,6 +8,7 @@ use diesel::prelude::*;
 use crate::db::schema::{membership_applications as apps, memberships};
 use crate::db::{is_unique_violation, DbConnection};
 use crate::domain::ids::{ApplicationId, MembershipId, StationId, UnionId, UserId};
+use crate::domain::notifications::{self, NewNotification, NotificationKind};
 use crate::domain::org;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -224,7 +225,24 @@ pub fn approve(
     diesel::update(apps::table.find(&application.id))
         .set(apps::membership_id.eq(&membership.id))
         .execute(conn)?;
+    let union_name = union_name(conn, &membership.union_id)?;
+    let n = NewNotification {
+        user: &membership.user_id,
+        kind: NotificationKind::MembershipApproved,
+        title: "入会申请已通过".to_owned(),
+        body: format!("您已成为{union_name}会员，会员号 {}。", membership.member_no),
+        voucher: None,
+        campaign: None,
+    };
+    notifications::notify(conn, n, now)?;
     Ok(membership)
+}
+
+fn union_name(conn: &mut DbConnection, union: &UnionId) -> QueryResult<String> {
+    crate::db::schema::unions::table
+        .find(union)
+        .select(crate::db::schema::unions::name)
+        .first(conn)
 }
 
 pub fn reject(
@@ -241,7 +259,22 @@ pub fn reject(
         by,
         Some(reason),
         now,
-    )
+    )?;
+    let app: Application = apps::table
+        .find(application)
+        .select(Application::as_select())
+        .first(conn)?;
+    let union_name = union_name(conn, &app.union_id)?;
+    let n = NewNotification {
+        user: &app.user_id,
+        kind: NotificationKind::MembershipRejected,
+        title: "入会申请未通过".to_owned(),
+        body: format!("{union_name}未通过您的申请，原因：{reason}"),
+        voucher: None,
+        campaign: None,
+    };
+    notifications::notify(conn, n, now)?;
+    Ok(())
 }
 
 pub fn find_membership(conn: &mut DbConnection, id: &MembershipId) -> QueryResult<Option<Membership>> {

@@ -9,6 +9,7 @@ use crate::db::DbConnection;
 use crate::domain::campaigns::{self, Campaign};
 use crate::domain::ids::{CampaignId, StationId};
 use crate::domain::redemptions;
+use crate::domain::releases;
 use crate::domain::vouchers::VoucherStatus;
 
 /// Counts by status, `expired` derived the same way the wallet derives it.
@@ -51,14 +52,17 @@ pub fn counts(conn: &mut DbConnection, campaign: &CampaignId, now: NaiveDateTime
 }
 
 /// A campaign's figures at one instant (`GET /admin/campaigns/{id}/stats`).
-/// `remaining` is the one definition every endpoint shows (`campaigns::remaining`: units
-/// a worker could claim now); an expired voucher's unit stays with it, so
-/// `total_stock = remaining + issued_unredeemed + expired + redeemed`.
+/// `remaining` is the one definition every endpoint shows (`campaigns::remaining`:
+/// released units not held by an issued, unexpired voucher or a redeemed one), so
+/// `total_stock = remaining + unreleased + issued_unredeemed + redeemed` (contract v1.1).
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct CampaignStats {
     pub campaign_id: CampaignId,
     pub total_stock: i64,
     pub remaining: i64,
+    /// Units in batches not released yet, and when the next one comes.
+    pub unreleased: i64,
+    pub next_release_at: Option<chrono::DateTime<chrono::Utc>>,
     #[serde(flatten)]
     pub counts: Counts,
     /// Live redemptions per station, read from `redemptions` (the one record).
@@ -78,7 +82,8 @@ pub fn campaign_stats(
     now: NaiveDateTime,
 ) -> QueryResult<CampaignStats> {
     let counts = counts(conn, &c.id, now)?;
-    let remaining = campaigns::remaining(conn, &c.id)?;
+    let remaining = campaigns::remaining(conn, c, now)?;
+    let (unreleased, next_release_at) = releases::unreleased(conn, &c.id)?;
     let by_station = redemptions::live_by_station(conn, &c.id)?
         .into_iter()
         .map(|(station_id, redeemed)| StationRedemptions { station_id, redeemed })
@@ -87,6 +92,8 @@ pub fn campaign_stats(
         campaign_id: c.id.clone(),
         total_stock: c.total_stock,
         remaining,
+        unreleased,
+        next_release_at: next_release_at.map(crate::domain::utc),
         counts,
         by_station,
         as_of: crate::domain::utc(now),

@@ -70,8 +70,13 @@ impl Voucher {
 pub enum ClaimError {
     #[error("already claimed")]
     AlreadyClaimed(VoucherId),
+    /// Every shard emptied by other claims after this one wrote its voucher.
     #[error("sold out")]
     SoldOut,
+    /// No shard had stock to begin with; nothing was written (the caller may put an
+    /// expired unit back and try once more).
+    #[error("no stock in the shards")]
+    NoStock,
     #[error(transparent)]
     Database(#[from] diesel::result::Error),
 }
@@ -99,7 +104,7 @@ pub fn claim(
         .select(shards::shard)
         .load(conn)?;
     if candidates.is_empty() {
-        return Err(ClaimError::SoldOut);
+        return Err(ClaimError::NoStock);
     }
     candidates.shuffle(&mut rand::thread_rng());
     let id = VoucherId::generate();
@@ -119,7 +124,7 @@ pub fn claim(
                     vouchers::stock_shard.eq(candidates[0]),
                     vouchers::status.eq(VoucherStatus::Issued),
                     vouchers::issued_at.eq(now),
-                    vouchers::expires_at.eq(campaign.redeem_until),
+                    vouchers::expires_at.eq(campaign.expiry_for(now)),
                 ))
                 .execute(conn)
         });
@@ -185,7 +190,8 @@ pub fn cancel(conn: &mut DbConnection, voucher: &Voucher, now: NaiveDateTime) ->
         vouchers::table
             .find(id)
             .filter(vouchers::status.eq(VoucherStatus::Issued))
-            .filter(vouchers::expires_at.gt(now)),
+            .filter(vouchers::expires_at.gt(now))
+            .filter(vouchers::stock_returned_at.is_null()),
     )
     .set((
         vouchers::status.eq(VoucherStatus::Cancelled),
@@ -215,10 +221,12 @@ pub fn revoke(
     reason: &str,
     now: NaiveDateTime,
 ) -> QueryResult<bool> {
+    // A voucher whose unit went back to stock on expiry has nothing left to revoke.
     let changed = diesel::update(
         vouchers::table
             .find(&voucher.id)
-            .filter(vouchers::status.eq(VoucherStatus::Issued)),
+            .filter(vouchers::status.eq(VoucherStatus::Issued))
+            .filter(vouchers::stock_returned_at.is_null()),
     )
     .set((
         vouchers::status.eq(VoucherStatus::Revoked),
@@ -231,4 +239,74 @@ pub fn revoke(
         return_unit(conn, voucher)?;
     }
     Ok(changed == 1)
+}
+
+/// Units a campaign's vouchers hold at `now`: issued and unexpired, or redeemed.
+pub fn held_count(conn: &mut DbConnection, campaign: &CampaignId, now: NaiveDateTime) -> QueryResult<i64> {
+    vouchers::table
+        .filter(vouchers::campaign_id.eq(campaign))
+        .filter(
+            vouchers::status.eq(VoucherStatus::Redeemed).or(vouchers::status
+                .eq(VoucherStatus::Issued)
+                .and(vouchers::expires_at.gt(now))),
+        )
+        .count()
+        .get_result(conn)
+}
+
+/// Expired vouchers of a campaign whose unit is not back in stock yet.
+pub fn expired_unreturned(
+    conn: &mut DbConnection,
+    campaign: &CampaignId,
+    now: NaiveDateTime,
+) -> QueryResult<i64> {
+    vouchers::table
+        .filter(vouchers::campaign_id.eq(campaign))
+        .filter(vouchers::status.eq(VoucherStatus::Issued))
+        .filter(vouchers::stock_returned_at.is_null())
+        .filter(vouchers::expires_at.le(now))
+        .count()
+        .get_result(conn)
+}
+
+/// Expired vouchers whose unit is not back yet, oldest first, at most `limit` (of one
+/// campaign, or of all).
+pub fn expired_to_return(
+    conn: &mut DbConnection,
+    campaign: Option<&CampaignId>,
+    now: NaiveDateTime,
+    limit: i64,
+) -> QueryResult<Vec<Voucher>> {
+    let mut query = vouchers::table
+        .filter(vouchers::status.eq(VoucherStatus::Issued))
+        .filter(vouchers::stock_returned_at.is_null())
+        .filter(vouchers::expires_at.le(now))
+        .order(vouchers::expires_at.asc())
+        .limit(limit)
+        .select(Voucher::as_select())
+        .into_boxed();
+    if let Some(c) = campaign {
+        query = query.filter(vouchers::campaign_id.eq(c));
+    }
+    query.load(conn)
+}
+
+/// Puts an expired voucher's unit back into stock, once: the conditional update of
+/// `stock_returned_at` is the fence (two instances, or a claim and the job, may reach for
+/// the same voucher). True when this call returned it. Call inside a write transaction.
+pub fn return_expired(conn: &mut DbConnection, voucher: &Voucher, now: NaiveDateTime) -> QueryResult<bool> {
+    let won = diesel::update(
+        vouchers::table
+            .find(&voucher.id)
+            .filter(vouchers::status.eq(VoucherStatus::Issued))
+            .filter(vouchers::stock_returned_at.is_null())
+            .filter(vouchers::expires_at.le(now)),
+    )
+    .set(vouchers::stock_returned_at.eq(now))
+    .execute(conn)?
+        == 1;
+    if won {
+        return_unit(conn, voucher)?;
+    }
+    Ok(won)
 }

@@ -67,7 +67,10 @@ impl From<ClaimRefusal> for ApiError {
             ClaimRefusal::NotEligible(reasons) => {
                 ApiError::new(ErrorCode::NotEligible).with_extension("reasons", json!(reasons))
             }
-            ClaimRefusal::SoldOut => ErrorCode::SoldOut.into(),
+            ClaimRefusal::SoldOut(None) => ErrorCode::SoldOut.into(),
+            ClaimRefusal::SoldOut(Some(next)) => ApiError::new(ErrorCode::SoldOut)
+                .with_detail(format!("本批礼包已领完，下一批 {} 放出", civil::show(next)))
+                .with_extension("next_release_at", json!(utc(next))),
             ClaimRefusal::Database(e) => e.into(),
         }
     }

@@ -48,6 +48,21 @@ pub async fn update(
     Ok(HttpResponse::Ok().json(view))
 }
 
+/// Deletes a draft (204); anything else is 409.
+pub async fn delete(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<CampaignId>,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    db::transaction(&state.pool, move |conn| {
+        let scope = AdminScope::load(conn, &principal)?;
+        Ok::<_, ApiError>(app::delete(conn, &scope, &id)?)
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
 async fn transition(
     state: web::Data<AppState>,
     principal: Principal,

@@ -10,6 +10,7 @@ pub mod counter;
 pub mod directory;
 pub mod me;
 pub mod membership;
+pub mod notifications;
 pub mod ops;
 pub mod org;
 pub mod redemptions_admin;
@@ -56,6 +57,8 @@ routes! {
     "/api/v1/me/membership-applications" => { GET: membership::mine, POST: membership::apply },
     "/api/v1/me/membership-transfers" => { POST: membership::transfer },
     "/api/v1/me/join-codes" => { POST: me::join_code },
+    "/api/v1/me/notifications" => { GET: notifications::list },
+    "/api/v1/me/notifications/{id}/read" => { POST: notifications::read },
     "/api/v1/me/vouchers" => { GET: wallet::list },
     "/api/v1/me/vouchers/{id}" => { GET: wallet::show },
     "/api/v1/me/vouchers/{id}/cancel" => { POST: wallet::cancel },
@@ -64,7 +67,8 @@ routes! {
     "/api/v1/campaigns/{id}/eligibility" => { GET: campaigns::eligibility },
     "/api/v1/campaigns/{id}/claims" => { POST: campaigns::claim },
     "/api/v1/admin/campaigns" => { GET: campaigns_admin::list, POST: campaigns_admin::create },
-    "/api/v1/admin/campaigns/{id}" => { PATCH: campaigns_admin::update },
+    "/api/v1/admin/campaigns/{id}" => { PATCH: campaigns_admin::update, DELETE: campaigns_admin::delete },
+    "/api/v1/admin/campaigns/{id}/reminders" => { POST: notifications::remind },
     "/api/v1/admin/campaigns/{id}/publish" => { POST: campaigns_admin::publish },
     "/api/v1/admin/campaigns/{id}/pause" => { POST: campaigns_admin::pause },
     "/api/v1/admin/campaigns/{id}/close" => { POST: campaigns_admin::close },

@@ -260,8 +260,9 @@ fn ensure_care_packs(
         claim_ends_at: start + Duration::days(30),
         redeem_until: start + Duration::days(60),
         rules: serde_json::to_string(&rules)?,
+        voucher_valid_days: None,
     };
-    let campaign = campaigns::create(conn, &luqiao.id, &fields, stations, admin, start)?;
+    let campaign = campaigns::create(conn, &luqiao.id, &fields, stations, None, admin, start)?;
     campaigns::transition(
         conn,
         &campaign.id,

@@ -8,6 +8,7 @@ use crate::db::DbConnection;
 use crate::domain::campaigns::{self, Campaign, CampaignStatus};
 use crate::domain::ids::{CampaignId, StationId, UnionId};
 use crate::domain::org::{self, Station};
+use crate::domain::releases;
 use crate::domain::rules::Rule;
 use crate::domain::utc;
 
@@ -21,8 +22,12 @@ pub struct CampaignView {
     pub description: Option<String>,
     pub status: CampaignStatus,
     pub total_stock: i64,
-    /// Units still claimable (the stock shards' sum).
+    /// Released units not held by a live voucher (`campaigns::remaining`: one definition).
     pub remaining: i64,
+    /// Units in batches still to come, and when the next one comes.
+    pub unreleased: i64,
+    pub next_release_at: Option<DateTime<Utc>>,
+    pub voucher_valid_days: Option<i32>,
     pub per_worker_limit: i32,
     pub claim_starts_at: DateTime<Utc>,
     pub claim_ends_at: DateTime<Utc>,
@@ -36,11 +41,15 @@ pub struct CampaignView {
     pub station_ids: Option<Vec<StationId>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stations: Option<Vec<Station>>,
+    /// Detail views only: the batches, `{at, quantity, released}`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stock_releases: Option<Vec<serde_json::Value>>,
 }
 
 /// A list entry: no rules or stations.
 pub fn summary(conn: &mut DbConnection, c: Campaign) -> QueryResult<CampaignView> {
-    let remaining = campaigns::remaining(conn, &c.id)?;
+    let remaining = campaigns::remaining(conn, &c, crate::domain::now())?;
+    let (unreleased, next_release_at) = releases::unreleased(conn, &c.id)?;
     Ok(CampaignView {
         id: c.id,
         union_id: c.union_id,
@@ -50,6 +59,9 @@ pub fn summary(conn: &mut DbConnection, c: Campaign) -> QueryResult<CampaignView
         status: c.status,
         total_stock: c.total_stock,
         remaining,
+        unreleased,
+        next_release_at: next_release_at.map(utc),
+        voucher_valid_days: c.voucher_valid_days,
         per_worker_limit: c.per_worker_limit,
         claim_starts_at: utc(c.claim_starts_at),
         claim_ends_at: utc(c.claim_ends_at),
@@ -59,6 +71,7 @@ pub fn summary(conn: &mut DbConnection, c: Campaign) -> QueryResult<CampaignView
         rules: None,
         station_ids: None,
         stations: None,
+        stock_releases: None,
     })
 }
 
@@ -75,7 +88,12 @@ pub fn detail(conn: &mut DbConnection, c: Campaign) -> QueryResult<CampaignView>
     for id in &station_ids {
         stations.extend(org::find_station(conn, id)?);
     }
+    let batches = releases::list(conn, &c.id)?
+        .into_iter()
+        .map(|r| serde_json::json!({"at": utc(r.release_at), "quantity": r.quantity, "released": r.released_at.is_some()}))
+        .collect();
     let mut view = summary(conn, c)?;
+    view.stock_releases = Some(batches);
     view.rules = Some(rules);
     view.station_ids = Some(station_ids);
     view.stations = Some(stations);

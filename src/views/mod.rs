@@ -5,5 +5,6 @@
 pub mod accounts;
 pub mod campaigns;
 pub mod membership;
+pub mod notifications;
 pub mod org;
 pub mod vouchers;

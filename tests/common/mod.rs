@@ -6,6 +6,7 @@
 #![allow(dead_code)]
 
 pub mod campaigns;
+pub mod jobs;
 pub mod readable;
 pub mod world;
 

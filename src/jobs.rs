@@ -1,0 +1,146 @@
+//! Background work every instance runs (contract v1.1; issue 10): release due stock
+//! batches, put expired vouchers' units back (telling their holders), send the
+//! "about to expire" reminders, and deliver the outbox.
+//!
+//! Why not a job-queue crate: the well-kept ones (apalis, fang, sqlxmq) bring their own
+//! database layer (sqlx) and a PostgreSQL-only or separate-table design, while everything
+//! here is already stored state: a due batch, an expired voucher, a reminder not yet
+//! recorded, an undelivered outbox row. Each step is a conditional write on that state
+//! (`released_at`, `stock_returned_at`, the (voucher, stage) key, the outbox lease), so any
+//! number of instances — or a claim reaching for the same unit — can run it at once and
+//! nothing happens twice, and a restart simply finds the same state again. The runner
+//! itself is a timer.
+
+use std::time::Duration;
+
+use chrono::NaiveDateTime;
+
+use crate::app::expiry;
+use crate::db::{self, DbPool};
+use crate::domain::{now, releases, vouchers};
+use crate::outbox::{self, deliver};
+
+/// How the jobs run (from the environment; see the README).
+#[derive(Debug, Clone)]
+pub struct JobsConfig {
+    /// `JOBS_ENABLED` (default on).
+    pub enabled: bool,
+    /// `JOBS_TICK_MS`: how often each instance looks for work.
+    pub tick: Duration,
+    /// `REMINDER_HOURS`: stages before `expires_at` at which holders are reminded.
+    pub reminder_hours: Vec<u32>,
+    /// `NOTIFY_WEBHOOK_URL` / `NOTIFY_WEBHOOK_SECRET`: the notification gateway.
+    pub notify_webhook_url: Option<String>,
+    pub notify_webhook_secret: Option<String>,
+    /// `OUTBOX_RETRY_BASE_SECS`: the first retry delay (then ×3, at most 6 h).
+    pub retry_base: Duration,
+}
+
+impl Default for JobsConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            tick: Duration::from_millis(1000),
+            reminder_hours: vec![48, 2],
+            notify_webhook_url: None,
+            notify_webhook_secret: None,
+            retry_base: Duration::from_secs(5),
+        }
+    }
+}
+
+/// Rows each step takes per tick; the rest wait for the next one.
+const BATCH: i64 = 200;
+/// Deliveries are retried for at least a day.
+const GIVE_UP_AFTER: chrono::Duration = chrono::Duration::hours(26);
+
+/// Runs forever (until the server stops). A failing step is logged and tried again on the
+/// next tick; it never stops the others.
+pub async fn run(pool: DbPool, cfg: JobsConfig) {
+    if !cfg.enabled {
+        return std::future::pending().await;
+    }
+    let gateway = match (&cfg.notify_webhook_url, &cfg.notify_webhook_secret) {
+        (Some(url), Some(secret)) => match deliver::Endpoint::new(url, secret) {
+            Ok(e) => Some(e),
+            Err(e) => {
+                tracing::error!(error = %e, "NOTIFY_WEBHOOK_SECRET is unusable; notifications are not sent");
+                None
+            }
+        },
+        _ => None,
+    };
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()
+        .unwrap_or_default();
+    loop {
+        tokio::time::sleep(cfg.tick).await;
+        let at = now();
+        let (p, c) = (pool.clone(), cfg.clone());
+        match tokio::task::spawn_blocking(move || stored_work(&p, &c, at)).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::warn!(error = %e, "background step failed; retrying next tick"),
+            Err(e) => tracing::warn!(error = %e, "background step panicked"),
+        }
+        if let Err(e) = deliveries(&pool, &client, gateway.as_ref(), &cfg, at).await {
+            tracing::warn!(error = %e, "outbox delivery failed; retrying next tick");
+        }
+    }
+}
+
+/// Releases, returns and reminders: each unit of work in its own short transaction.
+fn stored_work(pool: &DbPool, cfg: &JobsConfig, now: NaiveDateTime) -> anyhow::Result<()> {
+    let mut conn = pool.get()?;
+    for id in releases::due_campaigns(&mut conn, now, BATCH)? {
+        db::write_tx(&mut conn, |c| releases::release_due(c, &id, now))?;
+    }
+    for voucher in vouchers::expired_to_return(&mut conn, None, now, BATCH)? {
+        db::write_tx(&mut conn, |c| expiry::return_voucher(c, &voucher, now))?;
+    }
+    for &hours in &cfg.reminder_hours {
+        for id in expiry::due_reminders(&mut conn, hours, now, BATCH)? {
+            db::write_tx(&mut conn, |c| expiry::remind_stage(c, &id, hours, now))?;
+        }
+    }
+    Ok(())
+}
+
+/// Delivers due gateway messages (or, with no gateway configured, sets them aside).
+async fn deliveries(
+    pool: &DbPool,
+    client: &reqwest::Client,
+    gateway: Option<&deliver::Endpoint>,
+    cfg: &JobsConfig,
+    now: NaiveDateTime,
+) -> anyhow::Result<()> {
+    let Some(endpoint) = gateway else {
+        db::run(pool, move |conn| {
+            Ok::<_, anyhow::Error>(outbox::discard_for(conn, outbox::GATEWAY, now)?)
+        })
+        .await?;
+        return Ok(());
+    };
+    let leased = db::run(pool, move |conn| {
+        Ok::<_, anyhow::Error>(outbox::lease_due(conn, outbox::GATEWAY, now, BATCH)?)
+    })
+    .await?;
+    for message in leased {
+        let outcome = deliver::send(client, endpoint, &message).await;
+        let base = cfg.retry_base;
+        db::run(pool, move |conn| {
+            let at = crate::domain::now();
+            match outcome {
+                Ok(()) => outbox::delivered(conn, &message.id, at)?,
+                Err(e) => {
+                    let delay = chrono::Duration::from_std(deliver::backoff(base, message.attempts))
+                        .unwrap_or(chrono::Duration::hours(6));
+                    outbox::failed(conn, &message, &e, delay, GIVE_UP_AFTER, at)?;
+                }
+            }
+            Ok::<_, anyhow::Error>(())
+        })
+        .await?;
+    }
+    Ok(())
+}
