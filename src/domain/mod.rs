@@ -17,6 +17,7 @@ pub mod redemptions;
 pub mod releases;
 pub mod rule_input;
 pub mod rules;
+pub mod stock;
 pub mod text;
 pub mod users;
 pub mod voucher_code;

@@ -12,10 +12,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::db::schema::{campaign_stock_releases as releases, campaigns};
 use crate::db::DbConnection;
-use crate::domain::campaigns::{add_stock, CampaignStatus};
+use crate::domain::campaigns::CampaignStatus;
 use crate::domain::civil::StartInput;
 use crate::domain::ids::CampaignId;
 use crate::domain::invalid::Invalid;
+use crate::domain::stock::add_stock;
 
 /// Most batches one campaign may have (a daily release for about three years).
 pub const MAX_RELEASES: usize = 1000;
