@@ -117,6 +117,7 @@ impl Config {
                 session_absolute: secs("SESSION_ABSOLUTE_SECS", 90 * DAY)?,
                 code_guess_max: parsed("CODE_GUESS_MAX", 30)?,
                 code_guess_window: secs("CODE_GUESS_WINDOW_SECS", 600)?,
+                partner_rate_max: parsed("PARTNER_RATE_MAX", 600)?,
             },
             log_json: var("LOG_FORMAT").is_some_and(|f| f.eq_ignore_ascii_case("json")),
             time_zone: match var("TIME_ZONE") {
@@ -157,6 +158,7 @@ impl Config {
                 session_absolute: Duration::from_secs(90 * DAY),
                 code_guess_max: 30,
                 code_guess_window: Duration::from_secs(600),
+                partner_rate_max: 100_000,
             },
             log_json: false,
             time_zone: crate::domain::civil::DEFAULT_ZONE,
@@ -205,4 +207,7 @@ pub struct Limits {
     /// before 429.
     pub code_guess_max: u64,
     pub code_guess_window: Duration,
+    /// Calls one partner may make to the partner API (and token requests per client) per
+    /// minute.
+    pub partner_rate_max: u64,
 }

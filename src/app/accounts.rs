@@ -4,11 +4,13 @@ use chrono::NaiveDateTime;
 use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::db::DbConnection;
+use crate::domain::attestations;
 use crate::domain::ids::UserId;
 use crate::domain::invalid::Invalid;
 use crate::domain::phone::Phone;
 use crate::domain::profile::{Occupation, Password, PersonName, RegionCode, Role};
 use crate::domain::users::{self, CreateUserError, NewUser, ProfileChanges, User};
+use crate::domain::voucher_code::VoucherKeys;
 
 /// Why an account write is refused.
 #[derive(Debug, thiserror::Error)]
@@ -49,14 +51,18 @@ pub struct Registration {
 /// Call inside a write transaction.
 pub fn register(
     conn: &mut DbConnection,
+    keys: &VoucherKeys,
     r: Registration,
     password_hash: String,
     now: NaiveDateTime,
 ) -> Result<User, AccountRefusal> {
+    let phone = r.phone.clone();
     let mut user = NewUser::new(r.phone, password_hash, r.name.into_string(), Role::Worker, now);
     user.occupation = r.occupation;
     user.region_code = r.region_code.map(RegionCode::into_string);
     users::create(conn, &user)?;
+    // A platform that attested this phone before it registered (within 90 days).
+    attestations::apply_pending(conn, keys, &phone, &user.id, now)?;
     // Read back in the same transaction: it is there.
     Ok(users::find(conn, &user.id)?.ok_or(diesel::result::Error::NotFound)?)
 }

@@ -17,6 +17,7 @@ pub mod expiry;
 pub mod membership;
 mod notices;
 pub mod org;
+pub mod partners;
 pub mod redemptions;
 pub mod workers;
 

@@ -9,9 +9,11 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::middleware::Next;
 use actix_web::HttpMessage;
 
+use super::partner::PartnerPrincipal;
 use super::Principal;
 use crate::domain::profile::Role;
 use crate::error::{ApiError, ErrorCode};
+use crate::state::AppState;
 
 /// The roles an area of the API is for, by route pattern; `None` where the handler
 /// decides alone.
@@ -44,6 +46,9 @@ pub async fn role_gate<B: MessageBody>(
     let served = crate::routes::ROUTES
         .iter()
         .any(|(m, p)| *p == pattern && *m == method);
+    if served && pattern.starts_with("/api/v1/partner/") {
+        return partner_gate(req, next, pattern).await;
+    }
     let Some(roles) = required_roles(&pattern).filter(|_| served) else {
         return next.call(req).await.map(ServiceResponse::map_into_left_body);
     };
@@ -58,4 +63,46 @@ pub async fn role_gate<B: MessageBody>(
             .map_into_right_body()),
         Err(e) => Ok(req.error_response(e).map_into_right_body()),
     }
+}
+
+/// The partner area: a partner token of an enabled partner (user tokens are 403 here),
+/// within its per-client budget, and every call written to the partner audit trail.
+async fn partner_gate<B: MessageBody>(
+    mut req: ServiceRequest,
+    next: Next<B>,
+    pattern: String,
+) -> Result<ServiceResponse<EitherBody<B>>, actix_web::Error> {
+    let partner = match req.extract::<PartnerPrincipal>().await {
+        Ok(p) => p,
+        Err(e) => return Ok(req.error_response(e).map_into_right_body()),
+    };
+    let state = req.app_data::<actix_web::web::Data<AppState>>().cloned();
+    let Some(state) = state else {
+        return Ok(req
+            .error_response(ApiError::internal("state missing"))
+            .map_into_right_body());
+    };
+    if let Err(e) = crate::http::throttle::partner_budget(&state, &partner.partner_id).await {
+        return Ok(req.error_response(e).map_into_right_body());
+    }
+    let method = req.method().to_string();
+    let id = partner.partner_id.clone();
+    req.extensions_mut().insert(partner);
+    let res = next.call(req).await?;
+    let status = i32::from(res.status().as_u16());
+    let logged = crate::db::run(&state.pool, move |conn| {
+        Ok::<_, ApiError>(crate::domain::partner_calls::record(
+            conn,
+            &id,
+            &method,
+            &pattern,
+            status,
+            crate::domain::now(),
+        )?)
+    })
+    .await;
+    if let Err(e) = logged {
+        tracing::warn!(code = e.code().as_str(), "partner call not recorded");
+    }
+    Ok(res.map_into_left_body())
 }

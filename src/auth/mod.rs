@@ -2,6 +2,7 @@
 
 pub mod gate;
 pub mod jwt;
+pub mod partner;
 pub mod password;
 pub mod principal;
 pub mod scope;

@@ -40,7 +40,7 @@ impl Principal {
     }
 }
 
-fn bearer(req: &HttpRequest) -> Result<String, ApiError> {
+pub(crate) fn bearer(req: &HttpRequest) -> Result<String, ApiError> {
     let Some(value) = req.headers().get(AUTHORIZATION) else {
         return Err(ErrorCode::Unauthenticated.into());
     };
@@ -67,7 +67,11 @@ impl FromRequest for Principal {
         let token = bearer(req);
         Box::pin(async move {
             let auth = auth.ok_or_else(|| ApiError::internal("authenticator missing"))?;
-            let claims = auth.jwt.verify(&token?).map_err(|e| match e {
+            let token = token?;
+            let claims = auth.jwt.verify(&token).map_err(|e| match e {
+                // A partner's token is valid, just not here (contract v1.1).
+                _ if auth.jwt.verify_partner(&token).is_ok() => ApiError::new(ErrorCode::Forbidden)
+                    .with_detail("合作方令牌只能用于 /api/v1/partner/ 下的接口"),
                 TokenError::Expired => ApiError::new(ErrorCode::TokenExpired),
                 TokenError::Invalid => ApiError::new(ErrorCode::TokenInvalid),
             })?;

@@ -16,6 +16,59 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         union_id -> Nullable<Text>,
+        occupation_verified_by -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    partners (id) {
+        id -> Text,
+        union_id -> Text,
+        name -> Text,
+        client_id -> Text,
+        secret_hash -> Text,
+        scopes -> Text,
+        created_by -> Text,
+        created_at -> Timestamp,
+        secret_rotated_at -> Nullable<Timestamp>,
+        disabled_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    partner_grants (id) {
+        id -> Text,
+        user_id -> Text,
+        partner_id -> Text,
+        created_at -> Timestamp,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    attestations (id) {
+        id -> Text,
+        partner_id -> Text,
+        phone_hash -> Text,
+        phone_masked -> Text,
+        occupation -> Text,
+        employer -> Nullable<Text>,
+        reference -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        applied_at -> Nullable<Timestamp>,
+        applied_user_id -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    partner_calls (id) {
+        id -> Text,
+        partner_id -> Text,
+        method -> Text,
+        route -> Text,
+        status -> Integer,
+        created_at -> Timestamp,
     }
 }
 
@@ -290,6 +343,10 @@ diesel::joinable!(join_codes -> users (user_id));
 diesel::joinable!(campaign_stock_releases -> campaigns (campaign_id));
 diesel::joinable!(voucher_reminders -> vouchers (voucher_id));
 diesel::joinable!(notifications -> users (user_id));
+diesel::joinable!(partners -> unions (union_id));
+diesel::joinable!(partner_grants -> partners (partner_id));
+diesel::joinable!(partner_grants -> users (user_id));
+diesel::joinable!(attestations -> partners (partner_id));
 diesel::allow_tables_to_appear_in_same_query!(
     users,
     unions,
@@ -308,5 +365,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     campaign_stock_releases,
     voucher_reminders,
     notifications,
-    outbox
+    outbox,
+    partners,
+    partner_grants,
+    attestations,
+    partner_calls
 );

@@ -58,4 +58,8 @@ typed_id!(
     RedemptionId,
     NotificationId,
     OutboxId,
+    PartnerId,
+    GrantId,
+    AttestationId,
+    PartnerCallId,
 );

@@ -1,16 +1,20 @@
 //! Domain types (parsed, never re-validated) and the queries that own each model.
 
 pub mod applications;
+pub mod attestations;
 pub mod audit;
 pub mod campaigns;
 pub mod civil;
 pub mod eligibility;
+pub mod grants;
 pub mod ids;
 pub mod invalid;
 pub mod join_codes;
 pub mod membership;
 pub mod notifications;
 pub mod org;
+pub mod partner_calls;
+pub mod partners;
 pub mod phone;
 pub mod profile;
 pub mod redemptions;

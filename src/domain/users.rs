@@ -128,7 +128,11 @@ pub fn update_profile(
                     .find(id)
                     .filter(users::occupation.ne(new).or(users::occupation.is_null())),
             )
-            .set((users::occupation.eq(new), users::occupation_verified.eq(false)))
+            .set((
+                users::occupation.eq(new),
+                users::occupation_verified.eq(false),
+                users::occupation_verified_by.eq(None::<String>),
+            ))
             .execute(conn)?;
         }
         Some(None) => {
@@ -136,6 +140,7 @@ pub fn update_profile(
                 .set((
                     users::occupation.eq(None::<Occupation>),
                     users::occupation_verified.eq(false),
+                    users::occupation_verified_by.eq(None::<String>),
                 ))
                 .execute(conn)?;
         }

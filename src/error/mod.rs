@@ -46,6 +46,7 @@ error_codes! {
     TokenInvalid => (UNAUTHORIZED, "TOKEN_INVALID", "登录凭证无效，请重新登录"),
     TokenRevoked => (UNAUTHORIZED, "TOKEN_REVOKED", "登录已失效，请重新登录"),
     InvalidCredentials => (UNAUTHORIZED, "INVALID_CREDENTIALS", "手机号或密码错误"),
+    InvalidClient => (UNAUTHORIZED, "INVALID_CLIENT", "客户端凭证无效"),
     RefreshTokenReused => (UNAUTHORIZED, "REFRESH_TOKEN_REUSED", "登录凭证已被使用，请重新登录"),
     Forbidden => (FORBIDDEN, "FORBIDDEN", "无权执行此操作"),
     NotFound => (NOT_FOUND, "NOT_FOUND", "未找到"),
@@ -89,8 +90,8 @@ pub struct ApiError {
     detail: Option<String>,
     extensions: Map<String, Value>,
     retry_after_secs: Option<u64>,
-    /// Overrides the code's fixed title where a more precise one helps the person.
-    title: Option<String>,
+    /// A more precise title and extra headers, rarely set (boxed to keep errors small).
+    extras: Option<Box<Extras>>,
     /// Logged, never sent.
     cause: Option<String>,
 }
@@ -102,7 +103,7 @@ impl ApiError {
             detail: None,
             extensions: Map::new(),
             retry_after_secs: None,
-            title: None,
+            extras: None,
             cause: None,
         }
     }
@@ -136,11 +137,13 @@ impl ApiError {
             .iter()
             .map(|e| json!({"field": e.field, "message": e.message}))
             .collect();
-        let mut e = Self::new(ErrorCode::InvalidRequest)
+        let e = Self::new(ErrorCode::InvalidRequest)
             .with_detail(detail)
             .with_extension("errors", list);
-        e.title = title;
-        e
+        match title {
+            Some(t) => e.with_title(t),
+            None => e,
+        }
     }
 
     pub fn with_detail(mut self, detail: impl Into<String>) -> Self {
@@ -148,9 +151,18 @@ impl ApiError {
         self
     }
 
+    /// An extra response header (e.g. `WWW-Authenticate` on `invalid_client`).
+    pub fn with_header(mut self, name: header::HeaderName, value: &str) -> Self {
+        self.extras
+            .get_or_insert_with(Box::default)
+            .headers
+            .push((name, value.to_owned()));
+        self
+    }
+
     /// A title more precise than the code's own, still short and fit to show a worker.
     pub fn with_title(mut self, title: impl Into<String>) -> Self {
-        self.title = Some(title.into());
+        self.extras.get_or_insert_with(Box::default).title = Some(title.into());
         self
     }
 
@@ -186,7 +198,7 @@ impl ApiError {
     pub fn problem_body(&self) -> Value {
         let mut body = json!({
             "type": "about:blank",
-            "title": self.title.as_deref().unwrap_or(self.code.title()),
+            "title": self.extras.as_ref().and_then(|x| x.title.as_deref()).unwrap_or(self.code.title()),
             "status": self.code.status().as_u16(),
             "code": self.code.as_str(),
             "request_id": request_id::current(),
@@ -209,6 +221,9 @@ impl ApiError {
         if let Some(secs) = self.retry_after_secs {
             response.insert_header((header::RETRY_AFTER, secs.to_string()));
         }
+        for (name, value) in self.extras.iter().flat_map(|x| x.headers.iter()) {
+            response.insert_header((name.clone(), value.clone()));
+        }
         response.body(body)
     }
 
@@ -224,6 +239,13 @@ impl ApiError {
 }
 
 pub const PROBLEM_JSON: &str = "application/problem+json";
+
+/// What few errors carry beyond code, detail and extensions.
+#[derive(Debug, Default)]
+struct Extras {
+    title: Option<String>,
+    headers: Vec<(header::HeaderName, String)>,
+}
 
 impl ErrorCode {
     /// The code for a status actix produced on its own (a safety net: see telemetry).

@@ -209,3 +209,15 @@ impl From<OrgRefusal> for ApiError {
         }
     }
 }
+
+impl From<crate::app::partners::PartnerRefusal> for ApiError {
+    fn from(e: crate::app::partners::PartnerRefusal) -> Self {
+        use crate::app::partners::PartnerRefusal;
+        match e {
+            PartnerRefusal::Invalid(e) => e.into(),
+            PartnerRefusal::NotFound => ApiError::new(ErrorCode::NotFound).with_detail("没有这个合作方"),
+            PartnerRefusal::Scope(e) => e.into(),
+            PartnerRefusal::Database(e) => e.into(),
+        }
+    }
+}

@@ -166,3 +166,30 @@ pub async fn refund_guess(state: &AppState, key: &str) {
         tracing::warn!(error = %e, "code-guess limiter unavailable");
     }
 }
+
+/// A partner's calls to the partner API per minute (`PARTNER_RATE_MAX`).
+pub async fn partner_budget(
+    state: &AppState,
+    partner: &crate::domain::ids::PartnerId,
+) -> Result<(), ApiError> {
+    let key = format!("rl:partner:{partner}");
+    count(
+        state,
+        &key,
+        std::time::Duration::from_secs(60),
+        state.limits.partner_rate_max,
+    )
+    .await
+}
+
+/// Token requests per `client_id` per minute (`PARTNER_RATE_MAX`), before the secret is checked.
+pub async fn client_budget(state: &AppState, client_id: &str) -> Result<(), ApiError> {
+    let key = digest_key("oauth-client", &[client_id.as_bytes()]);
+    count(
+        state,
+        &key,
+        std::time::Duration::from_secs(60),
+        state.limits.partner_rate_max,
+    )
+    .await
+}

@@ -26,8 +26,9 @@ pub async fn register(
     throttle::auth_budget(&state, &req).await?;
     let body = body.into_inner();
     let password_hash = state.hasher.hash(body.password.expose().to_owned()).await?;
+    let keys = state.voucher_keys.clone();
     let user = db::transaction(&state.pool, move |conn| {
-        Ok::<_, ApiError>(accounts::register(conn, body, password_hash, now())?)
+        Ok::<_, ApiError>(accounts::register(conn, &keys, body, password_hash, now())?)
     })
     .await?;
     Ok(HttpResponse::Created().json(AccountView::from(&user)))

@@ -32,6 +32,7 @@ async fn load(state: &AppState, principal: &Principal) -> Result<MeView, ApiErro
         Ok(MeView {
             account: AccountView::from(&user),
             membership: membership::standing(conn, &id)?,
+            occupation_verified_by: crate::domain::attestations::verified_by(conn, &id)?,
             union,
             stations,
         })

@@ -11,8 +11,11 @@ pub mod directory;
 pub mod me;
 pub mod membership;
 pub mod notifications;
+pub mod oauth;
 pub mod ops;
 pub mod org;
+pub mod partner_api;
+pub mod partners;
 pub mod redemptions_admin;
 pub mod wallet;
 pub mod workers;
@@ -57,6 +60,18 @@ routes! {
     "/api/v1/me/membership-applications" => { GET: membership::mine, POST: membership::apply },
     "/api/v1/me/membership-transfers" => { POST: membership::transfer },
     "/api/v1/me/join-codes" => { POST: me::join_code },
+    "/api/v1/me/partner-grants" => { GET: partners::grants, POST: partners::grant },
+    "/api/v1/me/partner-grants/{id}" => { DELETE: partners::revoke_grant },
+    "/api/v1/partners" => { GET: partners::directory },
+    "/api/v1/admin/partners" => { GET: partners::list, POST: partners::create },
+    "/api/v1/admin/partners/{id}/disable" => { POST: partners::disable },
+    "/api/v1/admin/partners/{id}/secret" => { POST: partners::rotate_secret },
+    "/api/v1/admin/attestations" => { GET: partners::attestations },
+    "/api/v1/oauth/token" => { POST: oauth::token },
+    "/api/v1/partner/attestations" => { POST: partner_api::attest },
+    "/api/v1/partner/workers" => { GET: partner_api::workers },
+    "/api/v1/partner/workers/{id}/eligibility" => { GET: partner_api::eligibility },
+    "/api/v1/partner/workers/{id}/vouchers" => { GET: partner_api::vouchers },
     "/api/v1/me/notifications" => { GET: notifications::list },
     "/api/v1/me/notifications/{id}/read" => { POST: notifications::read },
     "/api/v1/me/vouchers" => { GET: wallet::list },

@@ -50,6 +50,8 @@ pub struct MeView {
     #[serde(flatten)]
     pub account: AccountView,
     pub membership: MembershipView,
+    /// The partner that verified the occupation (null: nobody, or union staff).
+    pub occupation_verified_by: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub union: Option<NamedRef>,
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -7,6 +7,7 @@
 
 pub mod campaigns;
 pub mod jobs;
+pub mod partners;
 pub mod readable;
 pub mod world;
 
