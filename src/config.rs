@@ -57,6 +57,7 @@ fn jobs_from_env() -> Result<crate::jobs::JobsConfig, String> {
         notify_webhook_url: url,
         notify_webhook_secret: secret,
         retry_base: secs("OUTBOX_RETRY_BASE_SECS", 5)?,
+        webhook_allow_private: parsed("WEBHOOK_ALLOW_PRIVATE", false)?,
     })
 }
 
@@ -167,6 +168,8 @@ impl Config {
             jobs: crate::jobs::JobsConfig {
                 tick: Duration::from_millis(200),
                 retry_base: Duration::from_millis(200),
+                // Tests' receivers listen on 127.0.0.1.
+                webhook_allow_private: true,
                 ..crate::jobs::JobsConfig::default()
             },
         }

@@ -17,8 +17,11 @@ use chrono::NaiveDateTime;
 
 use crate::app::expiry;
 use crate::db::{self, DbPool};
+use crate::domain::ids::EndpointId;
+use crate::domain::voucher_code::VoucherKeys;
+use crate::domain::webhooks;
 use crate::domain::{now, releases, vouchers};
-use crate::outbox::{self, deliver};
+use crate::outbox::{self, deliver, ssrf};
 
 /// How the jobs run (from the environment; see the README).
 #[derive(Debug, Clone)]
@@ -34,6 +37,8 @@ pub struct JobsConfig {
     pub notify_webhook_secret: Option<String>,
     /// `OUTBOX_RETRY_BASE_SECS`: the first retry delay (then ×3, at most 6 h).
     pub retry_base: Duration,
+    /// `WEBHOOK_ALLOW_PRIVATE`: partner webhooks may go to `http://` and private addresses.
+    pub webhook_allow_private: bool,
 }
 
 impl Default for JobsConfig {
@@ -45,6 +50,7 @@ impl Default for JobsConfig {
             notify_webhook_url: None,
             notify_webhook_secret: None,
             retry_base: Duration::from_secs(5),
+            webhook_allow_private: false,
         }
     }
 }
@@ -56,7 +62,7 @@ const GIVE_UP_AFTER: chrono::Duration = chrono::Duration::hours(26);
 
 /// Runs forever (until the server stops). A failing step is logged and tried again on the
 /// next tick; it never stops the others.
-pub async fn run(pool: DbPool, cfg: JobsConfig) {
+pub async fn run(pool: DbPool, cfg: JobsConfig, keys: VoucherKeys) {
     if !cfg.enabled {
         return std::future::pending().await;
     }
@@ -85,6 +91,9 @@ pub async fn run(pool: DbPool, cfg: JobsConfig) {
         }
         if let Err(e) = deliveries(&pool, &client, gateway.as_ref(), &cfg, at).await {
             tracing::warn!(error = %e, "outbox delivery failed; retrying next tick");
+        }
+        if let Err(e) = partner_deliveries(&pool, &client, &keys, &cfg, at).await {
+            tracing::warn!(error = %e, "webhook delivery failed; retrying next tick");
         }
     }
 }
@@ -127,20 +136,87 @@ async fn deliveries(
     .await?;
     for message in leased {
         let outcome = deliver::send(client, endpoint, &message).await;
-        let base = cfg.retry_base;
-        db::run(pool, move |conn| {
-            let at = crate::domain::now();
-            match outcome {
-                Ok(()) => outbox::delivered(conn, &message.id, at)?,
-                Err(e) => {
-                    let delay = chrono::Duration::from_std(deliver::backoff(base, message.attempts))
-                        .unwrap_or(chrono::Duration::hours(6));
-                    outbox::failed(conn, &message, &e, delay, GIVE_UP_AFTER, at)?;
-                }
+        settle(pool, cfg, message, outcome, false).await?;
+    }
+    Ok(())
+}
+
+/// Records an attempt's outcome: delivered, or due again after the backoff (and, for
+/// partner endpoints, one line in the delivery log).
+async fn settle(
+    pool: &DbPool,
+    cfg: &JobsConfig,
+    message: outbox::Message,
+    outcome: Result<u16, deliver::Failure>,
+    logged: bool,
+) -> anyhow::Result<()> {
+    let base = cfg.retry_base;
+    db::run(pool, move |conn| {
+        let at = crate::domain::now();
+        if logged {
+            let (status, error) = match &outcome {
+                Ok(s) => (Some(*s), None),
+                Err(f) => (f.status, Some(f.error.as_str())),
+            };
+            webhooks::log_attempt(
+                conn,
+                &message.id,
+                message.attempts.saturating_add(1),
+                status,
+                error,
+                at,
+            )?;
+        }
+        match &outcome {
+            Ok(_) => outbox::delivered(conn, &message.id, at)?,
+            Err(f) => {
+                let delay = chrono::Duration::from_std(deliver::backoff(base, message.attempts))
+                    .unwrap_or(chrono::Duration::hours(6));
+                outbox::failed(conn, &message, &f.error, delay, GIVE_UP_AFTER, at)?;
             }
-            Ok::<_, anyhow::Error>(())
-        })
-        .await?;
+        }
+        Ok::<_, anyhow::Error>(())
+    })
+    .await
+}
+
+/// Delivers due partner events, each to its endpoint, its URL checked again first.
+async fn partner_deliveries(
+    pool: &DbPool,
+    client: &reqwest::Client,
+    keys: &VoucherKeys,
+    cfg: &JobsConfig,
+    now: NaiveDateTime,
+) -> anyhow::Result<()> {
+    let leased = db::run(pool, move |conn| {
+        Ok::<_, anyhow::Error>(outbox::lease_due(conn, "endpoint:%", now, BATCH)?)
+    })
+    .await?;
+    for message in leased {
+        let id = message
+            .target
+            .strip_prefix("endpoint:")
+            .and_then(EndpointId::parse);
+        let endpoint = match id {
+            Some(id) => {
+                db::run(pool, move |conn| {
+                    Ok::<_, anyhow::Error>(webhooks::find(conn, &id)?)
+                })
+                .await?
+            }
+            None => None,
+        };
+        let outcome = match endpoint.filter(|e| e.deleted_at.is_none()) {
+            None => Err(deliver::Failure::from("the endpoint was deleted".to_owned())),
+            Some(e) => match ssrf::check(&e.url, cfg.webhook_allow_private).await {
+                Err(why) => Err(deliver::Failure::from(format!("refused address: {why}"))),
+                Ok(()) => match deliver::Endpoint::new(&e.url, &webhooks::secret(keys, &e.id)) {
+                    Ok(target) => deliver::send(client, &target, &message).await,
+                    Err(why) => Err(deliver::Failure::from(why)),
+                },
+            },
+        };
+        settle(pool, cfg, message, outcome, true).await?;
     }
     Ok(())
 }

@@ -28,6 +28,7 @@ pub struct Application {
     server: Server,
     pool: DbPool,
     jobs: crate::jobs::JobsConfig,
+    voucher_keys: VoucherKeys,
 }
 
 /// How often expired idempotency records are purged.
@@ -123,6 +124,7 @@ impl Application {
             voucher_keys: VoucherKeys::new(&voucher_key),
             limits: config.limits.clone(),
             trusted_proxies: config.trusted_proxies.clone(),
+            webhook_allow_private: config.jobs.webhook_allow_private,
             openapi_json: openapi.to_string(),
         });
 
@@ -152,6 +154,7 @@ impl Application {
             server,
             pool,
             jobs: config.jobs.clone(),
+            voucher_keys: VoucherKeys::new(&voucher_key),
         })
     }
 
@@ -163,7 +166,7 @@ impl Application {
         tokio::select! {
             served = self.server => served,
             () = janitor(self.pool.clone()) => Ok(()),
-            () = crate::jobs::run(self.pool, self.jobs) => Ok(()),
+            () = crate::jobs::run(self.pool, self.jobs, self.voucher_keys) => Ok(()),
         }
     }
 }

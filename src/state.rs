@@ -16,5 +16,7 @@ pub struct AppState {
     pub limits: Limits,
     /// Peers whose `X-Forwarded-For` names the client (`TRUSTED_PROXIES`).
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// `WEBHOOK_ALLOW_PRIVATE`: webhook URLs may be `http://` and private addresses.
+    pub webhook_allow_private: bool,
     pub openapi_json: String,
 }

@@ -11,6 +11,7 @@ use crate::domain::rules::Reason;
 use crate::domain::voucher_code::VoucherKeys;
 use crate::domain::voucher_reads;
 use crate::domain::vouchers::{self, ClaimError, WalletEntry};
+use crate::domain::webhooks;
 use diesel::QueryResult;
 
 use super::expiry as stock_return;
@@ -115,6 +116,7 @@ pub fn claim(
         }
         other => other?,
     };
+    webhooks::voucher_event(conn, "voucher.claimed", &voucher.id, now)?;
     Ok((voucher, campaign.title, campaign.item_name))
 }
 
@@ -152,6 +154,7 @@ pub fn cancel(
     if !vouchers::cancel(conn, &voucher, now)? {
         return Err(CancelRefusal::NotActive);
     }
+    webhooks::voucher_event(conn, "voucher.cancelled", id, now)?;
     let (entry, _) = voucher_reads::owned(conn, worker, id)?.ok_or(CancelRefusal::NotFound)?;
     Ok(entry)
 }

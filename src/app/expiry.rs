@@ -20,6 +20,7 @@ pub fn return_voucher(conn: &mut DbConnection, voucher: &Voucher, now: NaiveDate
         return Ok(false);
     }
     notices::expired(conn, &voucher.id, now)?;
+    crate::domain::webhooks::voucher_event(conn, "voucher.expired", &voucher.id, now)?;
     Ok(true)
 }
 

@@ -14,6 +14,7 @@ use crate::domain::phone::Phone;
 use crate::domain::profile::{Occupation, PersonName};
 use crate::domain::text::FreeText;
 use crate::domain::voucher_code::VoucherKeys;
+use crate::domain::webhooks;
 
 /// Why a partner step is refused.
 #[derive(Debug, thiserror::Error)]
@@ -103,7 +104,12 @@ pub fn grant(
 ) -> Refused<Grant> {
     let p = partners::find(conn, partner)?.filter(|p| p.disabled_at.is_none());
     p.ok_or(PartnerRefusal::NotFound)?;
-    Ok(grants::grant(conn, worker, partner, now)?.0)
+    let (grant, created) = grants::grant(conn, worker, partner, now)?;
+    if created {
+        let data = serde_json::json!({"grant_id": grant.id, "worker_id": worker});
+        webhooks::partner_event(conn, partner, "grant.created", &data, now)?;
+    }
+    Ok(grant)
 }
 
 /// A worker takes a grant back; the partner's next read is a 404.
@@ -113,7 +119,10 @@ pub fn revoke_grant(
     id: &GrantId,
     now: NaiveDateTime,
 ) -> Refused<PartnerId> {
-    grants::revoke(conn, worker, id, now)?.ok_or(PartnerRefusal::NotFound)
+    let partner = grants::revoke(conn, worker, id, now)?.ok_or(PartnerRefusal::NotFound)?;
+    let data = serde_json::json!({"grant_id": id, "worker_id": worker});
+    webhooks::partner_event(conn, &partner, "grant.revoked", &data, now)?;
+    Ok(partner)
 }
 
 /// `POST /partner/attestations`.

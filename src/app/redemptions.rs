@@ -15,7 +15,7 @@ use crate::domain::redemptions::{self, Redeem, RedeemError, Redeemed, Redemption
 use crate::domain::voucher_code::{VoucherCode, VoucherKeys};
 use crate::domain::voucher_reads;
 use crate::domain::vouchers::{self, Voucher, VoucherState};
-use crate::domain::{audit, utc};
+use crate::domain::{audit, utc, webhooks};
 
 use super::notices;
 
@@ -206,7 +206,10 @@ pub fn redeem(
         terminal,
     };
     match redemptions::redeem(conn, r, now) {
-        Ok(redemption) => Ok(redemption),
+        Ok(redemption) => {
+            webhooks::voucher_event(conn, "voucher.redeemed", &voucher.id, now)?;
+            Ok(redemption)
+        }
         Err(e) => Err(fence_refusal(conn, e)?),
     }
 }
@@ -239,6 +242,7 @@ pub fn reverse(
     scope.campaign(conn, &redemption.campaign_id)?;
     redemptions::reverse(conn, &redemption, scope.user(), reason, now)?;
     notices::reversed(conn, &redemption.voucher_id, now)?;
+    webhooks::voucher_event(conn, "voucher.reversed", &redemption.voucher_id, now)?;
     let detail = json!({"voucher_id": redemption.voucher_id, "reason": reason});
     audit::record(
         conn,
@@ -277,6 +281,7 @@ pub fn revoke(
         return Err(AdminVoucherRefusal::NotActive);
     }
     notices::revoked(conn, id, reason, now)?;
+    webhooks::voucher_event(conn, "voucher.revoked", id, now)?;
     audit::record(
         conn,
         scope.user(),

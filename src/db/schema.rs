@@ -73,6 +73,28 @@ diesel::table! {
 }
 
 diesel::table! {
+    webhook_endpoints (id) {
+        id -> Text,
+        partner_id -> Text,
+        url -> Text,
+        events -> Text,
+        created_at -> Timestamp,
+        deleted_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    webhook_attempts (id) {
+        id -> Text,
+        outbox_id -> Text,
+        attempt -> Integer,
+        status_code -> Nullable<Integer>,
+        error -> Nullable<Text>,
+        attempted_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     join_codes (code_hash) {
         code_hash -> Text,
         user_id -> Text,
@@ -347,6 +369,8 @@ diesel::joinable!(partners -> unions (union_id));
 diesel::joinable!(partner_grants -> partners (partner_id));
 diesel::joinable!(partner_grants -> users (user_id));
 diesel::joinable!(attestations -> partners (partner_id));
+diesel::joinable!(webhook_endpoints -> partners (partner_id));
+diesel::joinable!(webhook_attempts -> outbox (outbox_id));
 diesel::allow_tables_to_appear_in_same_query!(
     users,
     unions,
@@ -369,5 +393,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     partners,
     partner_grants,
     attestations,
-    partner_calls
+    partner_calls,
+    webhook_endpoints,
+    webhook_attempts
 );

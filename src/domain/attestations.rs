@@ -115,6 +115,12 @@ fn apply(
             .set(users::employer.eq(e))
             .execute(conn)?;
     }
+    // Only to a platform the worker granted: otherwise the event would tell it which
+    // attested phones are registered.
+    if crate::domain::grants::granted(conn, &partner, worker)? {
+        let data = serde_json::json!({"attestation_id": id, "worker_id": worker, "occupation": occupation});
+        crate::domain::webhooks::partner_event(conn, &partner, "attestation.applied", &data, now)?;
+    }
     Ok(())
 }
 

@@ -62,4 +62,6 @@ typed_id!(
     GrantId,
     AttestationId,
     PartnerCallId,
+    EndpointId,
+    AttemptId,
 );

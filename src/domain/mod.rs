@@ -28,6 +28,7 @@ pub mod voucher_code;
 pub mod voucher_reads;
 pub mod voucher_stats;
 pub mod vouchers;
+pub mod webhooks;
 pub mod workers;
 
 use chrono::{DateTime, NaiveDateTime, SubsecRound, Utc};

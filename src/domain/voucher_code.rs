@@ -136,6 +136,12 @@ impl VoucherKeys {
         VoucherCode(code)
     }
 
+    /// A secret derived from the server key for `label` + `value` (e.g. a webhook
+    /// endpoint's signing key): computed again whenever needed, never stored.
+    pub fn derive(&self, label: &str, value: &str) -> [u8; 32] {
+        self.mac(label, value)
+    }
+
     /// A keyed hash of another short secret (`label` keeps uses apart), e.g. a join
     /// code: with only 10^8 values it must not be stored under a plain hash.
     pub fn tag(&self, label: &str, value: &str) -> String {

@@ -33,14 +33,27 @@ pub fn backoff(base: Duration, attempts: i32) -> Duration {
     base.saturating_mul(factor).min(Duration::from_secs(6 * 3600))
 }
 
-/// One attempt: `Ok` on a 2xx, `Err` with a short cause otherwise.
-pub async fn send(client: &reqwest::Client, endpoint: &Endpoint, message: &Message) -> Result<(), String> {
+/// A failed attempt: the answer's status if there was one, and a short cause.
+#[derive(Debug)]
+pub struct Failure {
+    pub status: Option<u16>,
+    pub error: String,
+}
+
+impl From<String> for Failure {
+    fn from(error: String) -> Self {
+        Self { status: None, error }
+    }
+}
+
+/// One attempt: `Ok(status)` on a 2xx, a `Failure` otherwise.
+pub async fn send(client: &reqwest::Client, endpoint: &Endpoint, message: &Message) -> Result<u16, Failure> {
     let id = message.id.as_str();
     let timestamp = chrono::Utc::now().timestamp();
     let signature = endpoint
         .signer
         .sign(id, timestamp, message.payload.as_bytes())
-        .map_err(|e| format!("cannot sign: {e}"))?;
+        .map_err(|e| Failure::from(format!("cannot sign: {e}")))?;
     let answer = client
         .post(&endpoint.url)
         .header("content-type", "application/json")
@@ -50,10 +63,14 @@ pub async fn send(client: &reqwest::Client, endpoint: &Endpoint, message: &Messa
         .body(message.payload.clone())
         .send()
         .await
-        .map_err(|e| format!("not delivered: {}", e.without_url()))?;
+        .map_err(|e| Failure::from(format!("not delivered: {}", e.without_url())))?;
+    let status = answer.status().as_u16();
     if answer.status().is_success() {
-        Ok(())
+        Ok(status)
     } else {
-        Err(format!("answered {}", answer.status().as_u16()))
+        Err(Failure {
+            status: Some(status),
+            error: format!("answered {status}"),
+        })
     }
 }

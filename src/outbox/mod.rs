@@ -10,6 +10,7 @@
 //! growing delays until it is delivered (2xx) or a day and more has passed.
 
 pub mod deliver;
+pub mod ssrf;
 
 use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
@@ -47,14 +48,37 @@ pub fn enqueue(
     now: NaiveDateTime,
 ) -> QueryResult<OutboxId> {
     let id = OutboxId::generate();
-    let payload = serde_json::json!({
-        "type": event_type,
-        "timestamp": crate::domain::utc(now),
-        "data": data,
-    });
+    let payload = serde_json::json!({"type": event_type, "timestamp": crate::domain::utc(now), "data": data});
+    insert(conn, &id, target, event_type, &payload, now)?;
+    Ok(id)
+}
+
+/// Queues a partner event as the contract shapes it: `{id, type, created_at, data}`, the
+/// `id` being the row's (and so the `webhook-id`). Call inside the change's transaction.
+pub fn enqueue_event(
+    conn: &mut DbConnection,
+    target: &str,
+    event_type: &str,
+    data: &Value,
+    now: NaiveDateTime,
+) -> QueryResult<OutboxId> {
+    let id = OutboxId::generate();
+    let payload = serde_json::json!({"id": id, "type": event_type, "created_at": crate::domain::utc(now), "data": data});
+    insert(conn, &id, target, event_type, &payload, now)?;
+    Ok(id)
+}
+
+fn insert(
+    conn: &mut DbConnection,
+    id: &OutboxId,
+    target: &str,
+    event_type: &str,
+    payload: &Value,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
     diesel::insert_into(outbox::table)
         .values((
-            outbox::id.eq(&id),
+            outbox::id.eq(id),
             outbox::target.eq(target),
             outbox::event_type.eq(event_type),
             outbox::payload.eq(payload.to_string()),
@@ -62,10 +86,11 @@ pub fn enqueue(
             outbox::next_attempt_at.eq(now),
         ))
         .execute(conn)?;
-    Ok(id)
+    Ok(())
 }
 
-/// Leases up to `limit` due messages of `target` for this instance. Each lease is a
+/// Leases up to `limit` due messages of `target` (a `LIKE` pattern: `endpoint:%` leases
+/// every partner endpoint's) for this instance. Each lease is a
 /// conditional update, so of two instances only one gets a given row.
 pub fn lease_due(
     conn: &mut DbConnection,
@@ -74,7 +99,7 @@ pub fn lease_due(
     limit: i64,
 ) -> QueryResult<Vec<Message>> {
     let due: Vec<OutboxId> = outbox::table
-        .filter(outbox::target.eq(target))
+        .filter(outbox::target.like(target))
         .filter(outbox::delivered_at.is_null())
         .filter(outbox::gave_up_at.is_null())
         .filter(outbox::next_attempt_at.le(now))

@@ -18,6 +18,7 @@ pub mod partner_api;
 pub mod partners;
 pub mod redemptions_admin;
 pub mod wallet;
+pub mod webhook_endpoints;
 pub mod workers;
 
 use actix_web::middleware::from_fn;
@@ -72,6 +73,10 @@ routes! {
     "/api/v1/partner/workers" => { GET: partner_api::workers },
     "/api/v1/partner/workers/{id}/eligibility" => { GET: partner_api::eligibility },
     "/api/v1/partner/workers/{id}/vouchers" => { GET: partner_api::vouchers },
+    "/api/v1/partner/webhook-endpoints" => { GET: webhook_endpoints::list, POST: webhook_endpoints::create },
+    "/api/v1/partner/webhook-endpoints/{id}" => { DELETE: webhook_endpoints::delete },
+    "/api/v1/partner/webhook-endpoints/{id}/deliveries" => { GET: webhook_endpoints::deliveries },
+    "/api/v1/partner/webhook-endpoints/{id}/events/{event_id}/redeliver" => { POST: webhook_endpoints::redeliver },
     "/api/v1/me/notifications" => { GET: notifications::list },
     "/api/v1/me/notifications/{id}/read" => { POST: notifications::read },
     "/api/v1/me/vouchers" => { GET: wallet::list },

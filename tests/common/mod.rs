@@ -9,6 +9,7 @@ pub mod campaigns;
 pub mod jobs;
 pub mod partners;
 pub mod readable;
+pub mod receiver;
 pub mod world;
 
 use diesel::{Connection, PgConnection, RunQueryDsl};
@@ -43,7 +44,9 @@ fn fresh_postgres(admin_url: &str) -> String {
         .execute(&mut admin)
         .expect("create test database");
     let (base, _) = admin_url.rsplit_once('/').expect("database URL has a path");
-    format!("{base}/{name}")
+    // No TLS to the local server: libpq's OpenSSL is torn down at process exit while the
+    // apps' background threads may still be mid-query, which can crash the test binary.
+    format!("{base}/{name}?sslmode=disable")
 }
 
 /// A config for a fresh database of the backend under test.

@@ -1,0 +1,3 @@
+DROP INDEX outbox_target_idx;
+DROP TABLE webhook_attempts;
+DROP TABLE webhook_endpoints;

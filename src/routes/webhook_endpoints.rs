@@ -1,0 +1,126 @@
+//! A partner's webhook endpoints (`webhooks:manage`): register, list, delete, the
+//! delivery log, and redelivery.
+
+use actix_web::{web, HttpResponse};
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::auth::partner::PartnerPrincipal;
+use crate::db;
+use crate::domain::ids::{EndpointId, OutboxId};
+use crate::domain::invalid::Invalid;
+use crate::domain::partners::Scope;
+use crate::domain::webhooks::{self, Endpoint, EVENTS};
+use crate::domain::{now, utc};
+use crate::error::{ApiError, ErrorCode};
+use crate::http::json::Json;
+use crate::outbox::ssrf;
+use crate::state::AppState;
+
+fn view(e: &Endpoint) -> serde_json::Value {
+    json!({"id": e.id, "url": e.url, "events": e.event_list(), "created_at": utc(e.created_at)})
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewEndpoint {
+    url: String,
+    events: Vec<String>,
+}
+
+/// 201 with the signing secret (`whsec_…`, shown once; derived, never stored).
+pub async fn create(
+    state: web::Data<AppState>,
+    partner: PartnerPrincipal,
+    body: Json<NewEndpoint>,
+) -> Result<HttpResponse, ApiError> {
+    partner.require(Scope::WebhooksManage)?;
+    let body = body.into_inner();
+    if body.url.len() > 2000 {
+        return Err(Invalid::new("url", "网址过长").into());
+    }
+    if body.events.is_empty() {
+        return Err(Invalid::new("events", "至少订阅一种事件").into());
+    }
+    if let Some(i) = body.events.iter().position(|e| !EVENTS.contains(&e.as_str())) {
+        return Err(Invalid::new(format!("events[{i}]"), format!("可选事件：{}", EVENTS.join("、"))).into());
+    }
+    // Resolved and checked now, and again before every delivery (DNS can change).
+    ssrf::check(&body.url, state.webhook_allow_private)
+        .await
+        .map_err(|why| Invalid::new("url", why))?;
+    let endpoint = db::transaction(&state.pool, move |conn| {
+        Ok::<_, ApiError>(webhooks::create(
+            conn,
+            &partner.partner_id,
+            &body.url,
+            &body.events,
+            now(),
+        )?)
+    })
+    .await?;
+    let mut v = view(&endpoint);
+    v["secret"] = json!(webhooks::secret(&state.voucher_keys, &endpoint.id));
+    Ok(HttpResponse::Created().json(v))
+}
+
+pub async fn list(state: web::Data<AppState>, partner: PartnerPrincipal) -> Result<HttpResponse, ApiError> {
+    partner.require(Scope::WebhooksManage)?;
+    let rows = db::run(&state.pool, move |conn| {
+        Ok::<_, ApiError>(webhooks::of_partner(conn, &partner.partner_id)?)
+    })
+    .await?;
+    Ok(HttpResponse::Ok()
+        .json(json!({"items": rows.iter().map(view).collect::<Vec<_>>(), "next_cursor": null})))
+}
+
+pub async fn delete(
+    state: web::Data<AppState>,
+    partner: PartnerPrincipal,
+    id: web::Path<EndpointId>,
+) -> Result<HttpResponse, ApiError> {
+    partner.require(Scope::WebhooksManage)?;
+    let id = id.into_inner();
+    db::transaction(&state.pool, move |conn| {
+        webhooks::own(conn, &partner.partner_id, &id)?.ok_or(ErrorCode::NotFound)?;
+        Ok::<_, ApiError>(webhooks::delete(conn, &id, now())?)
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// The delivery log: every attempt, newest first (at most 100).
+pub async fn deliveries(
+    state: web::Data<AppState>,
+    partner: PartnerPrincipal,
+    id: web::Path<EndpointId>,
+) -> Result<HttpResponse, ApiError> {
+    partner.require(Scope::WebhooksManage)?;
+    let id = id.into_inner();
+    let items = db::run(&state.pool, move |conn| {
+        webhooks::own(conn, &partner.partner_id, &id)?.ok_or(ErrorCode::NotFound)?;
+        Ok::<_, ApiError>(webhooks::deliveries(conn, &id, 100)?)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(json!({"items": items, "next_cursor": null})))
+}
+
+/// Sends an event again, under its original `webhook-id`.
+pub async fn redeliver(
+    state: web::Data<AppState>,
+    partner: PartnerPrincipal,
+    path: web::Path<(EndpointId, OutboxId)>,
+) -> Result<HttpResponse, ApiError> {
+    partner.require(Scope::WebhooksManage)?;
+    let (id, event) = path.into_inner();
+    let answer = json!({"event_id": event});
+    db::transaction(&state.pool, move |conn| {
+        webhooks::own(conn, &partner.partner_id, &id)?.ok_or(ErrorCode::NotFound)?;
+        if !webhooks::redeliver(conn, &id, &event, now())? {
+            return Err(ErrorCode::NotFound.into());
+        }
+        Ok::<_, ApiError>(())
+    })
+    .await?;
+    Ok(HttpResponse::Accepted().json(answer))
+}
