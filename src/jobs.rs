@@ -107,9 +107,21 @@ fn stored_work(pool: &DbPool, cfg: &JobsConfig, now: NaiveDateTime) -> anyhow::R
     for voucher in vouchers::expired_to_return(&mut conn, None, now, BATCH)? {
         db::write_tx(&mut conn, |c| expiry::return_voucher(c, &voucher, now))?;
     }
-    for &hours in &cfg.reminder_hours {
+    // Nearest stage first: a voucher already inside the 2 h window gets that one reminder,
+    // and the 48 h stage it skipped is recorded as sent, not sent as well.
+    let mut stages = cfg.reminder_hours.clone();
+    stages.sort_unstable();
+    stages.dedup();
+    for (i, &hours) in stages.iter().enumerate() {
         for id in expiry::due_reminders(&mut conn, hours, now, BATCH)? {
-            db::write_tx(&mut conn, |c| expiry::remind_stage(c, &id, hours, now))?;
+            db::write_tx(&mut conn, |c| {
+                if expiry::remind_stage(c, &id, hours, now)? {
+                    for &later in &stages[i + 1..] {
+                        expiry::skip_stage(c, &id, later, now)?;
+                    }
+                }
+                Ok::<_, anyhow::Error>(())
+            })?;
         }
     }
     Ok(())

@@ -75,6 +75,29 @@ pub fn remind_stage(
     }
 }
 
+/// Records a stage as done without sending it (a nearer stage was just sent).
+pub fn skip_stage(
+    conn: &mut DbConnection,
+    voucher: &VoucherId,
+    hours: u32,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    let stage = i32::try_from(hours).unwrap_or(i32::MAX);
+    let inserted = conn.transaction(|conn| {
+        diesel::insert_into(voucher_reminders::table)
+            .values((
+                voucher_reminders::voucher_id.eq(voucher),
+                voucher_reminders::stage.eq(stage),
+                voucher_reminders::sent_at.eq(now),
+            ))
+            .execute(conn)
+    });
+    match inserted {
+        Err(e) if !crate::db::is_unique_violation(&e) => Err(e),
+        _ => Ok(()),
+    }
+}
+
 /// An admin reminds every holder of an issued, unexpired voucher of the campaign, at most
 /// once per voucher per 24 hours (a conditional update of `admin_reminded_at`). Returns how
 /// many were queued. Call inside a write transaction.

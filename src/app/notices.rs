@@ -18,10 +18,11 @@ struct About {
     title: String,
     item: String,
     expires_at: NaiveDateTime,
+    claim_ends_at: NaiveDateTime,
 }
 
 fn about(conn: &mut DbConnection, voucher: &VoucherId) -> QueryResult<About> {
-    let (user, campaign, title, item, expires_at) = vouchers::table
+    let (user, campaign, title, item, expires_at, claim_ends_at) = vouchers::table
         .inner_join(campaigns::table)
         .filter(vouchers::id.eq(voucher))
         .select((
@@ -30,6 +31,7 @@ fn about(conn: &mut DbConnection, voucher: &VoucherId) -> QueryResult<About> {
             campaigns::title,
             campaigns::item_name,
             vouchers::expires_at,
+            campaigns::claim_ends_at,
         ))
         .first(conn)?;
     Ok(About {
@@ -38,6 +40,7 @@ fn about(conn: &mut DbConnection, voucher: &VoucherId) -> QueryResult<About> {
         title,
         item,
         expires_at,
+        claim_ends_at,
     })
 }
 
@@ -89,10 +92,16 @@ pub fn expired(conn: &mut DbConnection, voucher: &VoucherId, now: NaiveDateTime)
         voucher,
         NotificationKind::VoucherExpired,
         |a| {
+            // Only while claims are open does the unit go to someone else.
+            let after = if a.expires_at < a.claim_ends_at {
+                "礼包已退回，留给其他职工。"
+            } else {
+                "活动已结束。"
+            };
             (
                 "礼包券已过期".to_owned(),
                 format!(
-                    "您领取的“{}”（{}）已于 {} 过期，礼包已退回，留给其他职工。",
+                    "您领取的“{}”（{}）已于 {} 过期，{after}",
                     a.item,
                     a.title,
                     civil::show(a.expires_at)

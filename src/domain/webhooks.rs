@@ -134,13 +134,15 @@ pub fn voucher_event(
     voucher: &VoucherId,
     now: NaiveDateTime,
 ) -> QueryResult<()> {
-    let (user, name, campaign, union_path, status): (
+    type Row = (
         UserId,
         String,
         crate::domain::ids::CampaignId,
         String,
         VoucherStatus,
-    ) = vouchers::table
+        NaiveDateTime,
+    );
+    let (user, name, campaign, union_path, stored, expires_at): Row = vouchers::table
         .inner_join(users::table.on(users::id.eq(vouchers::user_id)))
         .inner_join(campaigns::table.inner_join(unions::table))
         .filter(vouchers::id.eq(voucher))
@@ -150,8 +152,15 @@ pub fn voucher_event(
             campaigns::id,
             unions::path,
             vouchers::status,
+            vouchers::expires_at,
         ))
         .first(conn)?;
+    // The state a person would see now (`issued` past its expiry reads `expired`).
+    let status = if stored == VoucherStatus::Issued && expires_at <= now {
+        "expired"
+    } else {
+        stored.as_str()
+    };
     let granted: Vec<Endpoint> = webhook_endpoints::table
         .filter(webhook_endpoints::deleted_at.is_null())
         .filter(
@@ -223,8 +232,14 @@ pub fn log_attempt(
 }
 
 /// The delivery log of an endpoint, newest first: one entry per attempt.
-pub fn deliveries(conn: &mut DbConnection, endpoint: &EndpointId, limit: i64) -> QueryResult<Vec<Value>> {
+pub fn deliveries(
+    conn: &mut DbConnection,
+    endpoint: &EndpointId,
+    before: Option<&AttemptId>,
+    limit: i64,
+) -> QueryResult<Vec<Value>> {
     type Row = (
+        AttemptId,
         OutboxId,
         String,
         i32,
@@ -233,12 +248,13 @@ pub fn deliveries(conn: &mut DbConnection, endpoint: &EndpointId, limit: i64) ->
         NaiveDateTime,
         Option<NaiveDateTime>,
     );
-    let rows: Vec<Row> = webhook_attempts::table
+    let mut q = webhook_attempts::table
         .inner_join(outbox::table)
         .filter(outbox::target.eq(target(endpoint)))
         .order(webhook_attempts::id.desc())
         .limit(limit)
         .select((
+            webhook_attempts::id,
             outbox::id,
             outbox::event_type,
             webhook_attempts::attempt,
@@ -247,17 +263,23 @@ pub fn deliveries(conn: &mut DbConnection, endpoint: &EndpointId, limit: i64) ->
             outbox::next_attempt_at,
             outbox::delivered_at,
         ))
-        .load(conn)?;
+        .into_boxed();
+    if let Some(b) = before {
+        q = q.filter(webhook_attempts::id.lt(b));
+    }
+    let rows: Vec<Row> = q.load(conn)?;
     Ok(rows
         .into_iter()
-        .map(|(id, event_type, attempt, status, at, next, delivered)| {
-            json!({
-                "event_id": id, "event_type": event_type, "attempt": attempt, "status_code": status,
-                "attempted_at": crate::domain::utc(at),
-                "next_attempt_at": delivered.is_none().then(|| crate::domain::utc(next)),
-                "delivered": delivered.is_some(),
-            })
-        })
+        .map(
+            |(attempt_id, id, event_type, attempt, status, at, next, delivered)| {
+                json!({
+                    "attempt_id": attempt_id, "event_id": id, "event_type": event_type, "attempt": attempt,
+                    "status_code": status, "attempted_at": crate::domain::utc(at),
+                    "next_attempt_at": delivered.is_none().then(|| crate::domain::utc(next)),
+                    "delivered": delivered.is_some(),
+                })
+            },
+        )
         .collect())
 }
 

@@ -51,3 +51,27 @@ pub fn page<T>(mut rows: Vec<T>, limit: i64, cursor_of: impl Fn(&T) -> String) -
         next_cursor,
     }
 }
+
+/// A page of a short list already in memory, in the order given (`descending` when keys
+/// fall), by keyset: the cursor is the last key seen and must parse as `parse` says.
+pub fn page_in_memory<T>(
+    items: Vec<T>,
+    q: &PageQuery,
+    descending: bool,
+    key: impl Fn(&T) -> String,
+    parse: impl Fn(&str) -> bool,
+) -> Result<Page<T>, ApiError> {
+    let limit = limit(q.limit)?;
+    let after = cursor(q.cursor.as_deref(), |c| parse(c).then(|| c.to_owned()))?;
+    let take = usize::try_from(limit).unwrap_or(0) + 1;
+    let rows: Vec<T> = items
+        .into_iter()
+        .filter(|t| match &after {
+            None => true,
+            Some(a) if descending => &key(t) < a,
+            Some(a) => &key(t) > a,
+        })
+        .take(take)
+        .collect();
+    Ok(page(rows, limit, key))
+}

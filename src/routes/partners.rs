@@ -50,15 +50,27 @@ pub async fn create(
 }
 
 /// `GET /admin/partners`: the admin's subtree.
-pub async fn list(state: web::Data<AppState>, principal: Principal) -> Result<HttpResponse, ApiError> {
+pub async fn list(
+    state: web::Data<AppState>,
+    principal: Principal,
+    q: Query<pagination::PageQuery>,
+) -> Result<HttpResponse, ApiError> {
     principal.require(ADMIN_ROLES)?;
     let rows = db::run(&state.pool, move |conn| {
         let scope = AdminScope::load(conn, &principal)?;
         Ok::<_, ApiError>(partners::under(conn, scope.path_prefix().unwrap_or("/"))?)
     })
     .await?;
-    Ok(HttpResponse::Ok()
-        .json(json!({"items": rows.iter().map(view).collect::<Vec<_>>(), "next_cursor": null})))
+    let views: Vec<_> = rows.iter().map(view).collect();
+    Ok(HttpResponse::Ok().json(pagination::page_in_memory(views, &q, false, id_of, is_id)?))
+}
+
+fn id_of(v: &serde_json::Value) -> String {
+    v["id"].as_str().unwrap_or_default().to_owned()
+}
+
+fn is_id(raw: &str) -> bool {
+    uuid::Uuid::try_parse(raw).is_ok()
 }
 
 pub async fn disable(
@@ -118,16 +130,21 @@ pub async fn attestations(
 }
 
 /// `GET /partners`: enabled partners a worker may grant.
-pub async fn directory(state: web::Data<AppState>, _principal: Principal) -> Result<HttpResponse, ApiError> {
-    let rows = db::run(&state.pool, move |conn| {
+pub async fn directory(
+    state: web::Data<AppState>,
+    _principal: Principal,
+    q: Query<pagination::PageQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let mut rows = db::run(&state.pool, move |conn| {
         Ok::<_, ApiError>(partners::enabled(conn)?)
     })
     .await?;
+    rows.sort_by(|a, b| a.0.cmp(&b.0));
     let items: Vec<_> = rows
         .into_iter()
         .map(|(id, name)| json!({"id": id, "name": name}))
         .collect();
-    Ok(HttpResponse::Ok().json(json!({"items": items, "next_cursor": null})))
+    Ok(HttpResponse::Ok().json(pagination::page_in_memory(items, &q, false, id_of, is_id)?))
 }
 
 #[derive(Debug, serde::Deserialize)]
@@ -150,13 +167,18 @@ pub async fn grant(
     Ok(HttpResponse::Created().json(grant_view(&g)))
 }
 
-pub async fn grants(state: web::Data<AppState>, principal: Principal) -> Result<HttpResponse, ApiError> {
+/// The worker's live grants, newest first.
+pub async fn grants(
+    state: web::Data<AppState>,
+    principal: Principal,
+    q: Query<pagination::PageQuery>,
+) -> Result<HttpResponse, ApiError> {
     let rows = db::run(&state.pool, move |conn| {
         Ok::<_, ApiError>(grants::of_user(conn, &principal.user_id)?)
     })
     .await?;
-    Ok(HttpResponse::Ok()
-        .json(json!({"items": rows.iter().map(grant_view).collect::<Vec<_>>(), "next_cursor": null})))
+    let items: Vec<_> = rows.iter().map(grant_view).collect();
+    Ok(HttpResponse::Ok().json(pagination::page_in_memory(items, &q, true, id_of, is_id)?))
 }
 
 pub async fn revoke_grant(

@@ -7,13 +7,14 @@ use serde_json::json;
 
 use crate::auth::partner::PartnerPrincipal;
 use crate::db;
-use crate::domain::ids::{EndpointId, OutboxId};
+use crate::domain::ids::{AttemptId, EndpointId, OutboxId};
 use crate::domain::invalid::Invalid;
 use crate::domain::partners::Scope;
 use crate::domain::webhooks::{self, Endpoint, EVENTS};
 use crate::domain::{now, utc};
 use crate::error::{ApiError, ErrorCode};
-use crate::http::json::Json;
+use crate::http::json::{Json, Query};
+use crate::http::pagination;
 use crate::outbox::ssrf;
 use crate::state::AppState;
 
@@ -64,14 +65,27 @@ pub async fn create(
     Ok(HttpResponse::Created().json(v))
 }
 
-pub async fn list(state: web::Data<AppState>, partner: PartnerPrincipal) -> Result<HttpResponse, ApiError> {
+/// The partner's live endpoints, oldest first.
+pub async fn list(
+    state: web::Data<AppState>,
+    partner: PartnerPrincipal,
+    q: Query<pagination::PageQuery>,
+) -> Result<HttpResponse, ApiError> {
     partner.require(Scope::WebhooksManage)?;
     let rows = db::run(&state.pool, move |conn| {
         Ok::<_, ApiError>(webhooks::of_partner(conn, &partner.partner_id)?)
     })
     .await?;
-    Ok(HttpResponse::Ok()
-        .json(json!({"items": rows.iter().map(view).collect::<Vec<_>>(), "next_cursor": null})))
+    let items: Vec<_> = rows.iter().map(view).collect();
+    Ok(HttpResponse::Ok().json(pagination::page_in_memory(items, &q, false, key("id"), is_id)?))
+}
+
+fn key(field: &'static str) -> impl Fn(&serde_json::Value) -> String {
+    move |v| v[field].as_str().unwrap_or_default().to_owned()
+}
+
+fn is_id(raw: &str) -> bool {
+    uuid::Uuid::try_parse(raw).is_ok()
 }
 
 pub async fn delete(
@@ -89,20 +103,23 @@ pub async fn delete(
     Ok(HttpResponse::NoContent().finish())
 }
 
-/// The delivery log: every attempt, newest first (at most 100).
+/// The delivery log: every attempt, newest first, paged by the attempt's id.
 pub async fn deliveries(
     state: web::Data<AppState>,
     partner: PartnerPrincipal,
     id: web::Path<EndpointId>,
+    q: Query<pagination::PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     partner.require(Scope::WebhooksManage)?;
     let id = id.into_inner();
+    let limit = pagination::limit(q.limit)?;
+    let before = pagination::cursor(q.cursor.as_deref(), AttemptId::parse)?;
     let items = db::run(&state.pool, move |conn| {
         webhooks::own(conn, &partner.partner_id, &id)?.ok_or(ErrorCode::NotFound)?;
-        Ok::<_, ApiError>(webhooks::deliveries(conn, &id, 100)?)
+        Ok::<_, ApiError>(webhooks::deliveries(conn, &id, before.as_ref(), limit + 1)?)
     })
     .await?;
-    Ok(HttpResponse::Ok().json(json!({"items": items, "next_cursor": null})))
+    Ok(HttpResponse::Ok().json(pagination::page(items, limit, key("attempt_id"))))
 }
 
 /// Sends an event again, under its original `webhook-id`.
