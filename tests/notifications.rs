@@ -234,6 +234,35 @@ async fn each_reminder_stage_arrives_once_before_expiry() {
     assert!(app.inbox(unhurried).await.is_empty());
 }
 
+/// A voucher claimed with less than the nearest stage left gets that one reminder, not one
+/// for every stage already past.
+#[tokio::test]
+async fn a_voucher_inside_several_stages_is_reminded_once() {
+    let app = spawn_app_with(|c| {
+        fast_jobs(c);
+        c.jobs.reminder_hours = vec![48, 2];
+    })
+    .await;
+    let w = app.world().await;
+    let campaign = app.luqiao_campaign(&w, 5).await;
+    let rider = app.riders(1).await.remove(0);
+    let voucher: Value = app.claim(&campaign, &rider.access).await.json().await.unwrap();
+    let id = voucher["id"].as_str().unwrap();
+    let expires = Utc::now() + Duration::minutes(60);
+    app.sql(&format!(
+        "UPDATE vouchers SET expires_at = '{}' WHERE id = '{id}'",
+        sql_time(expires)
+    ));
+    let app_ref = &app;
+    let holder = rider.access.as_str();
+    eventually(5, "the reminder", move || async move {
+        (!reminders(app_ref, holder, id).await.is_empty()).then_some(())
+    })
+    .await;
+    settle().await;
+    assert_eq!(reminders(&app, holder, id).await.len(), 1);
+}
+
 #[tokio::test]
 async fn admin_reminders_reach_each_unexpired_holder_once_a_day() {
     let app = spawn_app_with(fast_jobs).await;

@@ -50,8 +50,32 @@ pub fn due_reminders(
 }
 
 /// Sends the `hours` stage reminder for one voucher, once: the (voucher, stage) key is the
-/// fence. Call inside its own write transaction (a lost race is a unique violation).
+/// fence. Call inside its own write transaction.
 pub fn remind_stage(
+    conn: &mut DbConnection,
+    voucher: &VoucherId,
+    hours: u32,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
+    if !mark_stage(conn, voucher, hours, now)? {
+        return Ok(false);
+    }
+    notices::expiring(conn, voucher, now)?;
+    Ok(true)
+}
+
+/// Records a stage as done without sending it (a nearer stage was just sent).
+pub fn skip_stage(
+    conn: &mut DbConnection,
+    voucher: &VoucherId,
+    hours: u32,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    mark_stage(conn, voucher, hours, now).map(|_| ())
+}
+
+/// Writes the (voucher, stage) key; false when it was there already (another instance).
+fn mark_stage(
     conn: &mut DbConnection,
     voucher: &VoucherId,
     hours: u32,
@@ -69,32 +93,9 @@ pub fn remind_stage(
             .execute(conn)
     });
     match inserted {
-        Ok(_) => notices::expiring(conn, voucher, now).map(|()| true),
+        Ok(_) => Ok(true),
         Err(e) if crate::db::is_unique_violation(&e) => Ok(false),
         Err(e) => Err(e),
-    }
-}
-
-/// Records a stage as done without sending it (a nearer stage was just sent).
-pub fn skip_stage(
-    conn: &mut DbConnection,
-    voucher: &VoucherId,
-    hours: u32,
-    now: NaiveDateTime,
-) -> QueryResult<()> {
-    let stage = i32::try_from(hours).unwrap_or(i32::MAX);
-    let inserted = conn.transaction(|conn| {
-        diesel::insert_into(voucher_reminders::table)
-            .values((
-                voucher_reminders::voucher_id.eq(voucher),
-                voucher_reminders::stage.eq(stage),
-                voucher_reminders::sent_at.eq(now),
-            ))
-            .execute(conn)
-    });
-    match inserted {
-        Err(e) if !crate::db::is_unique_violation(&e) => Err(e),
-        _ => Ok(()),
     }
 }
 
