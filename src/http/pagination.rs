@@ -75,3 +75,13 @@ pub fn page_in_memory<T>(
         .collect();
     Ok(page(rows, limit, key))
 }
+
+/// The key of a JSON item by `field` (for `page_in_memory` over rendered views).
+pub fn json_key(field: &'static str) -> impl Fn(&serde_json::Value) -> String {
+    move |v| v[field].as_str().unwrap_or_default().to_owned()
+}
+
+/// Whether a cursor is a UUID (the ids lists page by).
+pub fn is_uuid(raw: &str) -> bool {
+    uuid::Uuid::try_parse(raw).is_ok()
+}

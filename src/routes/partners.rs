@@ -62,15 +62,13 @@ pub async fn list(
     })
     .await?;
     let views: Vec<_> = rows.iter().map(view).collect();
-    Ok(HttpResponse::Ok().json(pagination::page_in_memory(views, &q, false, id_of, is_id)?))
-}
-
-fn id_of(v: &serde_json::Value) -> String {
-    v["id"].as_str().unwrap_or_default().to_owned()
-}
-
-fn is_id(raw: &str) -> bool {
-    uuid::Uuid::try_parse(raw).is_ok()
+    Ok(HttpResponse::Ok().json(pagination::page_in_memory(
+        views,
+        &q,
+        false,
+        pagination::json_key("id"),
+        pagination::is_uuid,
+    )?))
 }
 
 pub async fn disable(
@@ -144,7 +142,13 @@ pub async fn directory(
         .into_iter()
         .map(|(id, name)| json!({"id": id, "name": name}))
         .collect();
-    Ok(HttpResponse::Ok().json(pagination::page_in_memory(items, &q, false, id_of, is_id)?))
+    Ok(HttpResponse::Ok().json(pagination::page_in_memory(
+        items,
+        &q,
+        false,
+        pagination::json_key("id"),
+        pagination::is_uuid,
+    )?))
 }
 
 #[derive(Debug, serde::Deserialize)]
@@ -178,7 +182,13 @@ pub async fn grants(
     })
     .await?;
     let items: Vec<_> = rows.iter().map(grant_view).collect();
-    Ok(HttpResponse::Ok().json(pagination::page_in_memory(items, &q, true, id_of, is_id)?))
+    Ok(HttpResponse::Ok().json(pagination::page_in_memory(
+        items,
+        &q,
+        true,
+        pagination::json_key("id"),
+        pagination::is_uuid,
+    )?))
 }
 
 pub async fn revoke_grant(

@@ -77,15 +77,13 @@ pub async fn list(
     })
     .await?;
     let items: Vec<_> = rows.iter().map(view).collect();
-    Ok(HttpResponse::Ok().json(pagination::page_in_memory(items, &q, false, key("id"), is_id)?))
-}
-
-fn key(field: &'static str) -> impl Fn(&serde_json::Value) -> String {
-    move |v| v[field].as_str().unwrap_or_default().to_owned()
-}
-
-fn is_id(raw: &str) -> bool {
-    uuid::Uuid::try_parse(raw).is_ok()
+    Ok(HttpResponse::Ok().json(pagination::page_in_memory(
+        items,
+        &q,
+        false,
+        pagination::json_key("id"),
+        pagination::is_uuid,
+    )?))
 }
 
 pub async fn delete(
@@ -119,7 +117,7 @@ pub async fn deliveries(
         Ok::<_, ApiError>(webhooks::deliveries(conn, &id, before.as_ref(), limit + 1)?)
     })
     .await?;
-    Ok(HttpResponse::Ok().json(pagination::page(items, limit, key("attempt_id"))))
+    Ok(HttpResponse::Ok().json(pagination::page(items, limit, pagination::json_key("attempt_id"))))
 }
 
 /// Sends an event again, under its original `webhook-id`.
