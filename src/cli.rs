@@ -4,6 +4,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 
 use crate::config::Config;
+use crate::domain::audit_chain;
 use crate::domain::phone::Phone;
 use crate::domain::profile::{Password, PersonName};
 use crate::startup::{prepare_database, Application};
@@ -43,6 +44,18 @@ enum Command {
         #[arg(long, env = "NEW_JWT_SECRET", hide_env_values = true)]
         new_jwt_secret: Option<String>,
     },
+    /// The audit trail's hash chain.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Check every chained entry against its predecessor and the recorded head (read-only).
+    /// Exits 0 when intact; 1 naming the first bad seq.
+    Verify,
 }
 
 pub async fn run() -> anyhow::Result<()> {
@@ -113,6 +126,25 @@ pub async fn run() -> anyhow::Result<()> {
                 } else {
                     ""
                 }
+            );
+        }
+        Command::Audit {
+            command: AuditCommand::Verify,
+        } => {
+            let pool = prepare_database(&config.database_url, 1).await?;
+            let verdict = tokio::task::spawn_blocking(move || {
+                let mut conn = pool.get()?;
+                Ok::<_, anyhow::Error>(audit_chain::verify(&mut conn)?)
+            })
+            .await??;
+            if let Some((seq, why)) = verdict.broken {
+                eprintln!("audit chain BROKEN at seq {seq}: {why}");
+                eprintln!("({} entries before it are intact)", verdict.sealed);
+                std::process::exit(1);
+            }
+            println!(
+                "audit chain intact: {} entries, head seq {} hash {} ({} written, not yet chained)",
+                verdict.sealed, verdict.head_seq, verdict.head_hash, verdict.waiting
             );
         }
     }

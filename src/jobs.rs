@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use chrono::NaiveDateTime;
 
-use crate::app::expiry;
+use crate::app::{expiry, passwords};
 use crate::db::{self, DbPool};
 use crate::domain::ids::EndpointId;
 use crate::domain::voucher_code::VoucherKeys;
@@ -89,7 +89,7 @@ pub async fn run(pool: DbPool, cfg: JobsConfig, keys: VoucherKeys) {
             Ok(Err(e)) => tracing::warn!(error = %e, "background step failed; retrying next tick"),
             Err(e) => tracing::warn!(error = %e, "background step panicked"),
         }
-        if let Err(e) = deliveries(&pool, &client, gateway.as_ref(), &cfg, at).await {
+        if let Err(e) = deliveries(&pool, &client, gateway.as_ref(), &keys, &cfg, at).await {
             tracing::warn!(error = %e, "outbox delivery failed; retrying next tick");
         }
         if let Err(e) = partner_deliveries(&pool, &client, &keys, &cfg, at).await {
@@ -124,6 +124,8 @@ fn stored_work(pool: &DbPool, cfg: &JobsConfig, now: NaiveDateTime) -> anyhow::R
             })?;
         }
     }
+    // Last, so the entries this tick wrote are chained in it too.
+    crate::domain::audit_chain::seal_all(&mut conn)?;
     Ok(())
 }
 
@@ -132,6 +134,7 @@ async fn deliveries(
     pool: &DbPool,
     client: &reqwest::Client,
     gateway: Option<&deliver::Endpoint>,
+    keys: &VoucherKeys,
     cfg: &JobsConfig,
     now: NaiveDateTime,
 ) -> anyhow::Result<()> {
@@ -146,7 +149,11 @@ async fn deliveries(
         Ok::<_, anyhow::Error>(outbox::lease_due(conn, outbox::GATEWAY, now, BATCH)?)
     })
     .await?;
-    for message in leased {
+    for mut message in leased {
+        // A reset code exists only here, on its way out (see `app::passwords`).
+        if message.event_type == passwords::RESET_EVENT {
+            message.payload = passwords::fill_reset_code(keys, &message.payload);
+        }
         let outcome = deliver::send(client, endpoint, &message).await;
         settle(pool, cfg, message, outcome, false).await?;
     }

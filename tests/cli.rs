@@ -10,27 +10,8 @@ mod common;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
+use common::binary::zhijian;
 use common::*;
-use zhijian::db::DatabaseUrl;
-
-fn zhijian(config: &zhijian::config::Config) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_zhijian"));
-    let url = match &config.database_url {
-        DatabaseUrl::Postgres(url) => url.clone(),
-        DatabaseUrl::Sqlite(path) => path.clone(),
-    };
-    cmd.env_clear()
-        .env("DATABASE_URL", url)
-        .env("JWT_SECRET", TEST_JWT_SECRET)
-        .env("VOUCHER_KEY", TEST_VOUCHER_KEY)
-        .env("RUST_LOG", "warn")
-        .stdin(Stdio::null());
-    if let Some(redis) = &config.redis_url {
-        cmd.env("REDIS_URL", redis)
-            .env("REDIS_KEY_PREFIX", &config.redis_key_prefix);
-    }
-    cmd
-}
 
 #[test]
 fn migrate_create_admin_and_seed_demo() {

@@ -61,8 +61,20 @@ pub fn register(
     user.occupation = r.occupation;
     user.region_code = r.region_code.map(RegionCode::into_string);
     users::create(conn, &user)?;
+    let subject = ("user", user.id.as_str());
+    super::changes::audited(
+        conn,
+        Some(user.id.as_str()),
+        "account.registered",
+        subject,
+        None,
+        serde_json::json!({}),
+        now,
+    )?;
     // A platform that attested this phone before it registered (within 90 days).
     attestations::apply_pending(conn, keys, &phone, &user.id, now)?;
+    // A union that listed this phone in its roster (名册导入) before it registered.
+    super::roster_apply::apply_on_register(conn, keys, &phone, &user.id, now)?;
     // Read back in the same transaction: it is there.
     Ok(users::find(conn, &user.id)?.ok_or(diesel::result::Error::NotFound)?)
 }

@@ -3,6 +3,7 @@
 
 use chrono::NaiveDateTime;
 use serde::{Deserialize, Serialize};
+use serde_json::json;
 
 use crate::auth::scope::{AdminScope, ScopeError};
 use crate::db::DbConnection;
@@ -14,6 +15,7 @@ use crate::domain::releases::{self, ReleaseInput};
 use crate::domain::rules::Rule;
 
 use super::campaign_checks::{check_rules, check_stations, check_stock, check_window, text};
+pub use super::campaign_lifecycle::{delete, transition, Move};
 
 /// Why a campaign write is refused.
 #[derive(Debug, thiserror::Error)]
@@ -36,7 +38,7 @@ pub(super) fn invalid(field: &str, message: impl Into<String>) -> CampaignRefusa
     CampaignRefusal::Invalid(Invalid::new(field, message))
 }
 
-fn conflict(message: impl Into<String>) -> CampaignRefusal {
+pub(super) fn conflict(message: impl Into<String>) -> CampaignRefusal {
     CampaignRefusal::Conflict(message.into())
 }
 
@@ -117,7 +119,7 @@ pub fn create(
     let union = scope.union(conn, &b.union_id)?;
     check_stations(conn, &union.path, &b.station_ids)?;
     fields.rules = check_rules(conn, &b.rules)?;
-    Ok(campaigns::create(
+    let c = campaigns::create(
         conn,
         &union.id,
         &fields,
@@ -125,7 +127,10 @@ pub fn create(
         b.stock_releases.as_deref(),
         scope.user(),
         now,
-    )?)
+    )?;
+    let data = json!({"total_stock": c.total_stock, "station_ids": b.station_ids});
+    super::campaign_lifecycle::audit_campaign(conn, scope, "campaign.created", &c, data, now)?;
+    Ok(c)
 }
 
 /// The campaign's fields with the edit applied (not yet checked against its state).
@@ -229,6 +234,8 @@ pub fn edit(
             campaigns::update_published(conn, &c, &f, now)?;
         }
     }
+    let data = json!({"total_stock": f.total_stock, "status": c.status});
+    super::campaign_lifecycle::audit_campaign(conn, scope, "campaign.updated", &c, data, now)?;
     Ok(campaigns::find(conn, id)?.ok_or(ScopeError::NotFound)?)
 }
 
@@ -255,82 +262,4 @@ fn current_batches(conn: &mut DbConnection, id: &CampaignId) -> Refused<Option<V
             })
             .collect()
     }))
-}
-
-/// `DELETE /admin/campaigns/{id}`: a draft goes; anything else stays (409).
-pub fn delete(conn: &mut DbConnection, scope: &AdminScope, id: &CampaignId) -> Refused<()> {
-    scope.campaign(conn, id)?;
-    if !campaigns::delete_draft(conn, id)? {
-        return Err(conflict("只能删除草稿；已发布的活动请暂停或结束"));
-    }
-    Ok(())
-}
-
-/// A lifecycle move an admin makes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Move {
-    Publish,
-    Pause,
-    Close,
-}
-
-impl Move {
-    fn from(self) -> &'static [CampaignStatus] {
-        match self {
-            Self::Publish => &[CampaignStatus::Draft, CampaignStatus::Paused],
-            Self::Pause => &[CampaignStatus::Published],
-            Self::Close => &[
-                CampaignStatus::Draft,
-                CampaignStatus::Published,
-                CampaignStatus::Paused,
-            ],
-        }
-    }
-
-    /// What the move is called on an admin's screen.
-    fn label(self) -> &'static str {
-        match self {
-            Self::Publish => "发布",
-            Self::Pause => "暂停",
-            Self::Close => "结束",
-        }
-    }
-
-    fn to(self) -> CampaignStatus {
-        match self {
-            Self::Publish => CampaignStatus::Published,
-            Self::Pause => CampaignStatus::Paused,
-            Self::Close => CampaignStatus::Closed,
-        }
-    }
-}
-
-/// Moves the campaign along its lifecycle, conditional on its current status. Publishing
-/// needs a station and an open claim window. Call inside a write transaction.
-pub fn transition(
-    conn: &mut DbConnection,
-    scope: &AdminScope,
-    id: &CampaignId,
-    step: Move,
-    now: NaiveDateTime,
-) -> Refused<Campaign> {
-    let (c, _) = scope.campaign(conn, id)?;
-    if step == Move::Publish && campaigns::station_ids(conn, id)?.is_empty() {
-        return Err(invalid("station_ids", "发布前请至少指定一个核销驿站"));
-    }
-    if step == Move::Publish && now >= c.claim_ends_at {
-        return Err(conflict("领取截止时间已过，不能发布；请先推迟领取截止时间"));
-    }
-    if !campaigns::transition(conn, id, step.from(), step.to(), now)? {
-        return Err(conflict(format!(
-            "{}的活动不能{}",
-            c.status.label(),
-            step.label()
-        )));
-    }
-    if step == Move::Publish {
-        // Batches already due come out with the publication, not a tick later.
-        releases::release_due(conn, id, now)?;
-    }
-    Ok(campaigns::find(conn, id)?.ok_or(ScopeError::NotFound)?)
 }

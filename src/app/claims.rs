@@ -2,6 +2,7 @@
 
 use chrono::NaiveDateTime;
 
+use super::changes;
 use crate::db::DbConnection;
 use crate::domain::campaigns::{self, Campaign, CampaignStatus};
 use crate::domain::eligibility::{self, Closed};
@@ -11,7 +12,6 @@ use crate::domain::rules::Reason;
 use crate::domain::voucher_code::VoucherKeys;
 use crate::domain::voucher_reads;
 use crate::domain::vouchers::{self, ClaimError, WalletEntry};
-use crate::domain::webhooks;
 use diesel::QueryResult;
 
 use super::expiry as stock_return;
@@ -116,7 +116,15 @@ pub fn claim(
         }
         other => other?,
     };
-    webhooks::voucher_event(conn, "voucher.claimed", &voucher.id, now)?;
+    let data = serde_json::json!({"campaign_id": campaign.id});
+    changes::voucher_changed(
+        conn,
+        Some(cmd.worker.as_str()),
+        "voucher.claimed",
+        &voucher.id,
+        data,
+        now,
+    )?;
     Ok((voucher, campaign.title, campaign.item_name))
 }
 
@@ -154,7 +162,8 @@ pub fn cancel(
     if !vouchers::cancel(conn, &voucher, now)? {
         return Err(CancelRefusal::NotActive);
     }
-    webhooks::voucher_event(conn, "voucher.cancelled", id, now)?;
+    let data = serde_json::json!({"campaign_id": voucher.campaign_id});
+    changes::voucher_changed(conn, Some(worker.as_str()), "voucher.cancelled", id, data, now)?;
     let (entry, _) = voucher_reads::owned(conn, worker, id)?.ok_or(CancelRefusal::NotFound)?;
     Ok(entry)
 }

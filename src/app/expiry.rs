@@ -20,7 +20,8 @@ pub fn return_voucher(conn: &mut DbConnection, voucher: &Voucher, now: NaiveDate
         return Ok(false);
     }
     notices::expired(conn, &voucher.id, now)?;
-    crate::domain::webhooks::voucher_event(conn, "voucher.expired", &voucher.id, now)?;
+    let data = serde_json::json!({"campaign_id": voucher.campaign_id, "stock_returned": true});
+    super::changes::voucher_changed(conn, None, "voucher.expired", &voucher.id, data, now)?;
     Ok(true)
 }
 

@@ -2,14 +2,20 @@
 //! and a counter's on-site join.
 
 use chrono::NaiveDateTime;
+use diesel::QueryResult;
 use serde::{Deserialize, Serialize};
+use serde_json::json;
 
 use crate::auth::scope::{AdminScope, CounterScope, ScopeError};
 use crate::db::DbConnection;
-use crate::domain::ids::{ApplicationId, StationId, UnionId, UserId};
+use crate::domain::audit::{self, Audit};
+use crate::domain::ids::{ApplicationId, MembershipId, StationId, UnionId, UserId};
 use crate::domain::invalid::Invalid;
 use crate::domain::join_codes;
-use crate::domain::membership::{self as ms, Application, ApplicationKind, MembershipError, Submission};
+use crate::domain::membership::{
+    self as ms, Application, ApplicationKind, Membership, MembershipError, Submission,
+};
+use crate::domain::notifications::{self, NewNotification, NotificationKind};
 use crate::domain::org;
 use crate::domain::profile::Role;
 use crate::domain::users;
@@ -29,6 +35,9 @@ pub enum MembershipRefusal {
     /// Already a member, an application pending, not a member, or decided already.
     #[error(transparent)]
     Membership(#[from] MembershipError),
+    /// The membership had ended already.
+    #[error("membership ended")]
+    Ended,
     #[error(transparent)]
     Invalid(#[from] Invalid),
     #[error(transparent)]
@@ -56,7 +65,28 @@ pub fn apply(
         submitted_by: worker,
         station: None,
     };
-    Ok(ms::submit(conn, s, now)?)
+    let app = ms::submit(conn, s, now)?;
+    let action = match kind {
+        ApplicationKind::Join => "membership.applied",
+        ApplicationKind::Transfer => "membership.transfer_requested",
+    };
+    audit_application(conn, worker, action, &app, now)?;
+    Ok(app)
+}
+
+/// The audit entry of a step on an application, readable by the target union's office.
+fn audit_application(
+    conn: &mut DbConnection,
+    actor: &UserId,
+    action: &str,
+    app: &Application,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    let data = json!({"application_id": app.id, "kind": app.kind, "union_id": app.union_id});
+    let entry = Audit::new(Some(actor.as_str()), action, "user", app.user_id.as_str())
+        .union(&app.union_id)
+        .data(data);
+    audit::record(conn, entry, now)
 }
 
 /// An admin of the target union's subtree approves: a join creates a membership with a
@@ -71,6 +101,7 @@ pub fn approve(
 ) -> Refused<Application> {
     let app = scope.application(conn, id, kind)?;
     ms::approve(conn, &app, scope.user(), now)?;
+    audit_application(conn, scope.user(), "membership.approved", &app, now)?;
     Ok(ms::find(conn, id)?.ok_or(ScopeError::NotFound)?)
 }
 
@@ -83,8 +114,9 @@ pub fn reject(
     reason: &str,
     now: NaiveDateTime,
 ) -> Refused<Application> {
-    scope.application(conn, id, kind)?;
+    let app = scope.application(conn, id, kind)?;
     ms::reject(conn, id, scope.user(), reason, now)?;
+    audit_application(conn, scope.user(), "membership.rejected", &app, now)?;
     Ok(ms::find(conn, id)?.ok_or(ScopeError::NotFound)?)
 }
 
@@ -133,8 +165,50 @@ pub fn join_on_site(
         station: b.station_id.as_ref(),
     };
     let app = ms::submit(conn, s, now)?;
+    audit_application(conn, &scope.user, "membership.applied_on_site", &app, now)?;
     if union.onsite_auto_approve {
         ms::approve(conn, &app, &scope.user, now)?;
+        audit_application(conn, &scope.user, "membership.approved", &app, now)?;
     }
     Ok(ms::find(conn, &app.id)?.ok_or(ScopeError::NotFound)?)
+}
+
+/// An admin of the membership's union ends it (say, the worker left the trade): the
+/// worker is told, eligibility follows at once (it reads active memberships), and
+/// vouchers already held stay valid. Call inside a write transaction.
+pub fn end(
+    conn: &mut DbConnection,
+    scope: &AdminScope,
+    id: &MembershipId,
+    reason: &str,
+    now: NaiveDateTime,
+) -> Refused<Membership> {
+    let membership = ms::find_membership(conn, id)?.ok_or(ScopeError::NotFound)?;
+    let union = org::find_union(conn, &membership.union_id)?.ok_or(ScopeError::NotFound)?;
+    if !scope.covers(&union.path) {
+        return Err(ScopeError::NotFound.into());
+    }
+    if !ms::end(conn, id, reason, now)? {
+        return Err(MembershipRefusal::Ended);
+    }
+    let n = NewNotification {
+        user: &membership.user_id,
+        kind: NotificationKind::MembershipEnded,
+        title: "会籍已结束".to_owned(),
+        body: format!("您在{}的会籍已结束，原因：{reason}", union.name),
+        voucher: None,
+        campaign: None,
+    };
+    notifications::notify(conn, n, now)?;
+    let data = json!({"membership_id": id, "reason": reason});
+    let entry = Audit::new(
+        Some(scope.user().as_str()),
+        "membership.ended",
+        "user",
+        membership.user_id.as_str(),
+    )
+    .union(&membership.union_id)
+    .data(data);
+    audit::record(conn, entry, now)?;
+    Ok(membership)
 }

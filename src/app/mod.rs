@@ -11,14 +11,20 @@
 
 pub mod accounts;
 mod campaign_checks;
+mod campaign_lifecycle;
 pub mod campaigns;
+pub mod changes;
 pub mod claims;
 pub mod expiry;
 pub mod membership;
 mod notices;
 pub mod org;
 pub mod partners;
+pub mod passwords;
 pub mod redemptions;
+pub mod roster;
+pub mod roster_apply;
+pub mod staff;
 pub mod workers;
 
 /// Free text a person typed, cleaned by `domain::text::clean` (trimmed, NFC, 1..=`max`

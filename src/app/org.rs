@@ -4,6 +4,7 @@ use chrono::NaiveDateTime;
 use serde::{Deserialize, Serialize};
 
 use super::campaign_checks::{stations_under, StationsRefusal};
+use super::changes;
 use crate::auth::scope::{AdminScope, ScopeError};
 use crate::db::DbConnection;
 use crate::domain::ids::{StationId, UnionId};
@@ -109,7 +110,19 @@ pub fn create_union(
         onsite_auto_approve: b.onsite_auto_approve,
         created_by: scope.user(),
     };
-    Ok(org::create_union(conn, new, now)?)
+    let union = org::create_union(conn, new, now)?;
+    let data = serde_json::json!({"parent_id": union.parent_id, "region_code": union.region_code});
+    let actor = Some(scope.user().as_str());
+    changes::audited(
+        conn,
+        actor,
+        "union.created",
+        ("union", union.id.as_str()),
+        Some(&union.id),
+        data,
+        now,
+    )?;
+    Ok(union)
 }
 
 /// `POST /admin/stations`.
@@ -155,7 +168,19 @@ pub fn create_station(
         created_at: now,
     };
     scope.union(conn, &new.union_id)?;
-    Ok(org::create_station(conn, &new)?)
+    let station = org::create_station(conn, &new)?;
+    let actor = Some(scope.user().as_str());
+    let subject = ("station", station.id.as_str());
+    changes::audited(
+        conn,
+        actor,
+        "station.created",
+        subject,
+        Some(&new.union_id),
+        serde_json::json!({}),
+        now,
+    )?;
+    Ok(station)
 }
 
 /// Only counters are bound to stations, and each needs at least one; only counters and
@@ -188,5 +213,17 @@ pub fn create_staff(
     let union = scope.union(conn, union_id)?;
     stations_under(conn, &union.path, stations)?;
     users::create(conn, user)?;
-    Ok(org::bind_stations(conn, &user.id, stations)?)
+    org::bind_stations(conn, &user.id, stations)?;
+    let data = serde_json::json!({"role": user.role, "station_ids": stations});
+    let actor = Some(scope.user().as_str());
+    let subject = ("user", user.id.as_str());
+    Ok(changes::audited(
+        conn,
+        actor,
+        "staff.created",
+        subject,
+        Some(&union.id),
+        data,
+        user.created_at,
+    )?)
 }

@@ -53,14 +53,9 @@ pub fn create(
         return Err(Invalid::new("scopes", "至少授予一项权限").into());
     }
     let union = scope.union(conn, &b.union_id)?;
-    Ok(partners::create(
-        conn,
-        &union.id,
-        b.name.as_str(),
-        &b.scopes,
-        scope.user(),
-        now,
-    )?)
+    let (partner, secret) = partners::create(conn, &union.id, b.name.as_str(), &b.scopes, scope.user(), now)?;
+    audit_partner(conn, scope, "partner.created", &partner, now)?;
+    Ok((partner, secret))
 }
 
 /// The partner if its union lies in the admin's subtree (else 404, as if absent).
@@ -81,7 +76,9 @@ pub fn disable(
 ) -> Refused<Partner> {
     in_scope(conn, scope, id)?;
     partners::disable(conn, id, now)?;
-    partners::find(conn, id)?.ok_or(PartnerRefusal::NotFound)
+    let partner = partners::find(conn, id)?.ok_or(PartnerRefusal::NotFound)?;
+    audit_partner(conn, scope, "partner.disabled", &partner, now)?;
+    Ok(partner)
 }
 
 /// A new client secret; the old one stops working at once.
@@ -91,8 +88,31 @@ pub fn rotate_secret(
     id: &PartnerId,
     now: NaiveDateTime,
 ) -> Refused<String> {
-    in_scope(conn, scope, id)?;
-    Ok(partners::rotate_secret(conn, id, now)?)
+    let partner = in_scope(conn, scope, id)?;
+    let secret = partners::rotate_secret(conn, id, now)?;
+    audit_partner(conn, scope, "partner.secret_rotated", &partner, now)?;
+    Ok(secret)
+}
+
+/// The audit entry of an admin's change to a partner.
+fn audit_partner(
+    conn: &mut DbConnection,
+    scope: &AdminScope,
+    action: &str,
+    p: &Partner,
+    now: NaiveDateTime,
+) -> Refused<()> {
+    let actor = Some(scope.user().as_str());
+    let data = serde_json::json!({"scopes": p.scopes});
+    Ok(super::changes::audited(
+        conn,
+        actor,
+        action,
+        ("partner", p.id.as_str()),
+        Some(&p.union_id),
+        data,
+        now,
+    )?)
 }
 
 /// A worker allows an enabled partner to read them. Call inside a write transaction.
@@ -108,6 +128,16 @@ pub fn grant(
     if created {
         let data = serde_json::json!({"grant_id": grant.id, "worker_id": worker});
         webhooks::partner_event(conn, partner, "grant.created", &data, now)?;
+        let subject = ("partner_grant", grant.id.as_str());
+        super::changes::audited(
+            conn,
+            Some(worker.as_str()),
+            "grant.created",
+            subject,
+            None,
+            data,
+            now,
+        )?;
     }
     Ok(grant)
 }
@@ -122,6 +152,16 @@ pub fn revoke_grant(
     let partner = grants::revoke(conn, worker, id, now)?.ok_or(PartnerRefusal::NotFound)?;
     let data = serde_json::json!({"grant_id": id, "worker_id": worker});
     webhooks::partner_event(conn, &partner, "grant.revoked", &data, now)?;
+    let subject = ("partner_grant", id.as_str());
+    super::changes::audited(
+        conn,
+        Some(worker.as_str()),
+        "grant.revoked",
+        subject,
+        None,
+        data,
+        now,
+    )?;
     Ok(partner)
 }
 
@@ -152,5 +192,17 @@ pub fn attest(
         employer: b.employer.map(FreeText::into_string),
         reference: b.reference.into_string(),
     };
-    Ok(attestations::record(conn, keys, a, now)?.0)
+    let id = attestations::record(conn, keys, a, now)?.0;
+    let data = serde_json::json!({"occupation": b.occupation});
+    let subject = ("attestation", id.as_str());
+    super::changes::audited(
+        conn,
+        Some(partner.as_str()),
+        "attestation.recorded",
+        subject,
+        None,
+        data,
+        now,
+    )?;
+    Ok(id)
 }

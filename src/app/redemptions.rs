@@ -5,6 +5,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde_json::json;
 
+use super::changes;
 use crate::auth::scope::{AdminScope, CounterScope, ScopeError};
 use crate::db::schema::{campaigns, memberships, stations, users};
 use crate::db::DbConnection;
@@ -12,10 +13,10 @@ use crate::domain::campaigns as campaign_queries;
 use crate::domain::ids::{RedemptionId, StationId, UserId, VoucherId};
 use crate::domain::phone::Phone;
 use crate::domain::redemptions::{self, Redeem, RedeemError, Redeemed, Redemption, ReverseError};
+use crate::domain::utc;
 use crate::domain::voucher_code::{VoucherCode, VoucherKeys};
 use crate::domain::voucher_reads;
 use crate::domain::vouchers::{self, Voucher, VoucherState};
-use crate::domain::{audit, utc, webhooks};
 
 use super::notices;
 
@@ -207,7 +208,15 @@ pub fn redeem(
     };
     match redemptions::redeem(conn, r, now) {
         Ok(redemption) => {
-            webhooks::voucher_event(conn, "voucher.redeemed", &voucher.id, now)?;
+            let data = json!({"redemption_id": redemption.id, "station_id": redemption.station_id});
+            changes::voucher_changed(
+                conn,
+                Some(counter.as_str()),
+                "voucher.redeemed",
+                &voucher.id,
+                data,
+                now,
+            )?;
             Ok(redemption)
         }
         Err(e) => Err(fence_refusal(conn, e)?),
@@ -242,16 +251,9 @@ pub fn reverse(
     scope.campaign(conn, &redemption.campaign_id)?;
     redemptions::reverse(conn, &redemption, scope.user(), reason, now)?;
     notices::reversed(conn, &redemption.voucher_id, now)?;
-    webhooks::voucher_event(conn, "voucher.reversed", &redemption.voucher_id, now)?;
-    let detail = json!({"voucher_id": redemption.voucher_id, "reason": reason});
-    audit::record(
-        conn,
-        scope.user(),
-        "redemption.reverse",
-        id.as_str(),
-        &detail,
-        now,
-    )?;
+    let data = json!({"redemption_id": id, "reason": reason});
+    let actor = Some(scope.user().as_str());
+    changes::voucher_changed(conn, actor, "voucher.reversed", &redemption.voucher_id, data, now)?;
     Ok(redemptions::find(conn, id)?.ok_or(ScopeError::NotFound)?)
 }
 
@@ -281,15 +283,8 @@ pub fn revoke(
         return Err(AdminVoucherRefusal::NotActive);
     }
     notices::revoked(conn, id, reason, now)?;
-    webhooks::voucher_event(conn, "voucher.revoked", id, now)?;
-    audit::record(
-        conn,
-        scope.user(),
-        "voucher.revoke",
-        id.as_str(),
-        &json!({"reason": reason}),
-        now,
-    )?;
+    let actor = Some(scope.user().as_str());
+    changes::voucher_changed(conn, actor, "voucher.revoked", id, json!({"reason": reason}), now)?;
     Ok(Revoked {
         voucher_id: id.clone(),
         status: VoucherState::Revoked,

@@ -19,7 +19,10 @@ use crate::state::AppState;
 /// decides alone.
 pub fn required_roles(pattern: &str) -> Option<&'static [Role]> {
     let path = pattern;
-    if path.starts_with("/api/v1/admin/") {
+    if path == super::principal::PASSWORD_CHANGE_ROUTE {
+        // Anyone signed in changes their own password.
+        None
+    } else if path.starts_with("/api/v1/admin/") {
         Some(super::scope::ADMIN_ROLES)
     } else if path.starts_with("/api/v1/counter/") {
         Some(&[Role::Counter])

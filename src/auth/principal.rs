@@ -22,6 +22,9 @@ pub struct Authenticator {
     pub pool: DbPool,
 }
 
+/// The one route a token whose account must change its password may call.
+pub const PASSWORD_CHANGE_ROUTE: &str = "/api/v1/me/password";
+
 #[derive(Debug, Clone)]
 pub struct Principal {
     pub user_id: UserId,
@@ -65,6 +68,7 @@ impl FromRequest for Principal {
         }
         let auth = req.app_data::<web::Data<Authenticator>>().cloned();
         let token = bearer(req);
+        let changing_password = req.match_pattern().as_deref() == Some(PASSWORD_CHANGE_ROUTE);
         Box::pin(async move {
             let auth = auth.ok_or_else(|| ApiError::internal("authenticator missing"))?;
             let token = token?;
@@ -87,7 +91,11 @@ impl FromRequest for Principal {
             .await?;
             match state_now {
                 // The role is read from the account, so a demotion takes effect at once.
-                SessionState::Active(role) => Ok(Principal {
+                // After an admin's reset, only the password change is open (contract v1.1).
+                SessionState::Active(_, true) if !changing_password => {
+                    Err(ErrorCode::PasswordChangeRequired.into())
+                }
+                SessionState::Active(role, _) => Ok(Principal {
                     user_id,
                     role,
                     session_id,

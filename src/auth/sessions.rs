@@ -94,6 +94,7 @@ pub struct Rotated {
     pub role: Role,
     pub session: SessionId,
     pub refresh_token: String,
+    pub password_change_required: bool,
 }
 
 /// Why a refresh token is not exchanged.
@@ -146,7 +147,7 @@ pub fn rotate(
     diesel::update(sessions::table.find(&session_id))
         .set(sessions::refreshed_at.eq(sessions::refreshed_at))
         .execute(conn)?;
-    let (user, role, created_at, refreshed_at, revoked_at): SessionRow = sessions::table
+    let (user, role, created_at, refreshed_at, revoked_at, change_required): SessionRow = sessions::table
         .inner_join(users::table)
         .filter(sessions::id.eq(&session_id))
         .select((
@@ -155,6 +156,7 @@ pub fn rotate(
             sessions::created_at,
             sessions::refreshed_at,
             sessions::revoked_at,
+            users::password_change_required,
         ))
         .first(conn)?;
     if revoked_at.is_some() {
@@ -195,6 +197,7 @@ pub fn rotate(
         role,
         session: session_id,
         refresh_token,
+        password_change_required: change_required,
     }))
 }
 
@@ -204,6 +207,7 @@ type SessionRow = (
     NaiveDateTime,
     Option<NaiveDateTime>,
     Option<NaiveDateTime>,
+    bool,
 );
 
 /// Whether any token minted from `token` has been used (then `token` is spent for good).
@@ -245,24 +249,53 @@ pub fn revoke_by_token(conn: &mut DbConnection, presented: &str, now: NaiveDateT
     }
 }
 
+/// Revokes every live session of `user` but `keep` (the caller's own, on a password
+/// change); returns how many.
+pub fn revoke_all(
+    conn: &mut DbConnection,
+    user: &UserId,
+    keep: Option<&SessionId>,
+    reason: &str,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    let mut q = diesel::update(sessions::table)
+        .filter(sessions::user_id.eq(user))
+        .filter(sessions::revoked_at.is_null())
+        .into_boxed();
+    if let Some(keep) = keep {
+        q = q.filter(sessions::id.ne(keep));
+    }
+    q.set((sessions::revoked_at.eq(now), sessions::revoked_reason.eq(reason)))
+        .execute(conn)
+}
+
 /// The state an access token's session is in, with its user's current role.
 pub enum SessionState {
-    Active(Role),
+    /// Live; `true` while the account must change its password first.
+    Active(Role, bool),
     Revoked,
     Gone,
 }
 
 pub fn state(conn: &mut DbConnection, session: &SessionId, user: &UserId) -> QueryResult<SessionState> {
-    let row: Option<(Option<NaiveDateTime>, Role)> = sessions::table
+    type Row = (Option<NaiveDateTime>, Role, Option<NaiveDateTime>, bool);
+    let row: Option<Row> = sessions::table
         .inner_join(users::table)
         .filter(sessions::id.eq(session))
         .filter(sessions::user_id.eq(user))
-        .select((sessions::revoked_at, users::role))
+        .select((
+            sessions::revoked_at,
+            users::role,
+            users::disabled_at,
+            users::password_change_required,
+        ))
         .first(conn)
         .optional()?;
     Ok(match row {
         None => SessionState::Gone,
-        Some((Some(_), _)) => SessionState::Revoked,
-        Some((None, role)) => SessionState::Active(role),
+        // A disabled account's sessions are revoked with it; this also covers a session
+        // that raced the disabling.
+        Some((Some(_), ..) | (None, _, Some(_), _)) => SessionState::Revoked,
+        Some((None, role, None, change_required)) => SessionState::Active(role, change_required),
     })
 }

@@ -17,6 +17,8 @@ diesel::table! {
         updated_at -> Timestamp,
         union_id -> Nullable<Text>,
         occupation_verified_by -> Nullable<Text>,
+        disabled_at -> Nullable<Timestamp>,
+        password_change_required -> Bool,
     }
 }
 
@@ -137,7 +139,9 @@ diesel::table! {
 
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(refresh_tokens -> sessions (session_id));
-diesel::allow_tables_to_appear_in_same_query!(users, sessions, refresh_tokens, app_settings);
+diesel::allow_tables_to_appear_in_same_query!(sessions, refresh_tokens);
+diesel::allow_tables_to_appear_in_same_query!(sessions, users);
+diesel::allow_tables_to_appear_in_same_query!(refresh_tokens, users);
 
 diesel::table! {
     unions (id) {
@@ -209,10 +213,39 @@ diesel::table! {
 diesel::table! {
     audit_events (id) {
         id -> Text,
-        actor_id -> Text,
+        actor_id -> Nullable<Text>,
         action -> Text,
         subject_id -> Text,
         detail -> Text,
+        created_at -> Timestamp,
+        subject_type -> Text,
+        union_id -> Nullable<Text>,
+        seq -> Nullable<BigInt>,
+        prev_hash -> Nullable<Text>,
+        hash -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    password_resets (id) {
+        id -> Text,
+        user_id -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        attempts -> Integer,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    roster_entries (phone_tag) {
+        phone_tag -> Text,
+        union_id -> Text,
+        name -> Text,
+        occupation -> Nullable<Text>,
+        region_code -> Nullable<Text>,
+        member_since -> Timestamp,
+        created_by -> Text,
         created_at -> Timestamp,
     }
 }
@@ -395,5 +428,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     attestations,
     partner_calls,
     webhook_endpoints,
-    webhook_attempts
+    webhook_attempts,
+    password_resets,
+    roster_entries,
+    app_settings
 );

@@ -53,6 +53,7 @@ typed_id!(
     MembershipId,
     ApplicationId,
     AuditEventId,
+    PasswordResetId,
     CampaignId,
     VoucherId,
     RedemptionId,

@@ -201,27 +201,7 @@ pub fn approve(
         }
         since = old.since;
     }
-    let membership = Membership {
-        id: MembershipId::generate(),
-        user_id: application.user_id.clone(),
-        union_id: application.union_id.clone(),
-        member_no: org::next_member_no(conn, &application.union_id)?,
-        since,
-    };
-    let inserted = diesel::insert_into(memberships::table)
-        .values((
-            memberships::id.eq(&membership.id),
-            memberships::user_id.eq(&membership.user_id),
-            memberships::union_id.eq(&membership.union_id),
-            memberships::member_no.eq(&membership.member_no),
-            memberships::since.eq(membership.since),
-            memberships::started_at.eq(now),
-        ))
-        .execute(conn);
-    match inserted {
-        Err(e) if is_unique_violation(&e) => return Err(MembershipError::AlreadyMember),
-        other => other?,
-    };
+    let membership = open(conn, &application.user_id, &application.union_id, since, now)?;
     diesel::update(apps::table.find(&application.id))
         .set(apps::membership_id.eq(&membership.id))
         .execute(conn)?;
@@ -238,7 +218,57 @@ pub fn approve(
     Ok(membership)
 }
 
-fn union_name(conn: &mut DbConnection, union: &UnionId) -> QueryResult<String> {
+/// A new membership with the union's next member number; the unique index on active
+/// memberships turns a second one into `AlreadyMember`.
+pub fn open(
+    conn: &mut DbConnection,
+    user: &UserId,
+    union: &UnionId,
+    since: NaiveDateTime,
+    now: NaiveDateTime,
+) -> Result<Membership, MembershipError> {
+    let membership = Membership {
+        id: MembershipId::generate(),
+        user_id: user.clone(),
+        union_id: union.clone(),
+        member_no: org::next_member_no(conn, union)?,
+        since,
+    };
+    let inserted = diesel::insert_into(memberships::table)
+        .values((
+            memberships::id.eq(&membership.id),
+            memberships::user_id.eq(&membership.user_id),
+            memberships::union_id.eq(&membership.union_id),
+            memberships::member_no.eq(&membership.member_no),
+            memberships::since.eq(membership.since),
+            memberships::started_at.eq(now),
+        ))
+        .execute(conn);
+    match inserted {
+        Err(e) if is_unique_violation(&e) => Err(MembershipError::AlreadyMember),
+        other => other.map(|_| membership).map_err(Into::into),
+    }
+}
+
+/// Ends an active membership (conditional: of two concurrent ends, one wins); false when
+/// it had ended already.
+pub fn end(
+    conn: &mut DbConnection,
+    id: &MembershipId,
+    reason: &str,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
+    let ended = diesel::update(
+        memberships::table
+            .find(id)
+            .filter(memberships::ended_at.is_null()),
+    )
+    .set((memberships::ended_at.eq(now), memberships::end_reason.eq(reason)))
+    .execute(conn)?;
+    Ok(ended == 1)
+}
+
+pub(crate) fn union_name(conn: &mut DbConnection, union: &UnionId) -> QueryResult<String> {
     crate::db::schema::unions::table
         .find(union)
         .select(crate::db::schema::unions::name)

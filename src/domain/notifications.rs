@@ -18,6 +18,7 @@ crate::text_enum!(
     pub enum NotificationKind {
         MembershipApproved => "membership_approved",
         MembershipRejected => "membership_rejected",
+        MembershipEnded => "membership_ended",
         VoucherExpiring => "voucher_expiring",
         VoucherExpired => "voucher_expired",
         VoucherRevoked => "voucher_revoked",

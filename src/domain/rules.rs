@@ -107,7 +107,8 @@ pub struct NamedUnion {
     pub path: String,
 }
 
-fn occupation_label(o: Occupation) -> &'static str {
+/// An occupation as people read it.
+pub fn occupation_label(o: Occupation) -> &'static str {
     match o {
         Occupation::Courier => "快递员",
         Occupation::FoodDelivery => "外卖配送员",

@@ -24,6 +24,10 @@ pub struct User {
     pub hardship_archived: bool,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// Set while a staff account is disabled: it cannot sign in, its sessions are gone.
+    pub disabled_at: Option<NaiveDateTime>,
+    /// After an admin's reset: every route but `POST /me/password` answers 403.
+    pub password_change_required: bool,
 }
 
 #[derive(Debug, Insertable)]

@@ -11,7 +11,7 @@ use crate::db::schema::{
     campaigns, outbox, partner_grants, partners, unions, users, vouchers, webhook_attempts, webhook_endpoints,
 };
 use crate::db::DbConnection;
-use crate::domain::ids::{AttemptId, EndpointId, OutboxId, PartnerId, UserId, VoucherId};
+use crate::domain::ids::{AttemptId, EndpointId, OutboxId, PartnerId, UnionId, UserId, VoucherId};
 use crate::domain::phone::mask_name;
 use crate::domain::voucher_code::VoucherKeys;
 use crate::domain::vouchers::VoucherStatus;
@@ -126,23 +126,24 @@ fn fan_out(
 }
 
 /// A voucher event: to partners the holder granted (full), and to `union_events:read`
-/// partners of unions above the campaign's (the holder masked). Call inside the
-/// transaction of the change.
+/// partners of unions above the campaign's (the holder masked). Returns the campaign's
+/// union (for the audit entry). Call inside the transaction of the change.
 pub fn voucher_event(
     conn: &mut DbConnection,
     event: &str,
     voucher: &VoucherId,
     now: NaiveDateTime,
-) -> QueryResult<()> {
+) -> QueryResult<UnionId> {
     type Row = (
         UserId,
         String,
         crate::domain::ids::CampaignId,
+        UnionId,
         String,
         VoucherStatus,
         NaiveDateTime,
     );
-    let (user, name, campaign, union_path, stored, expires_at): Row = vouchers::table
+    let (user, name, campaign, union_id, union_path, stored, expires_at): Row = vouchers::table
         .inner_join(users::table.on(users::id.eq(vouchers::user_id)))
         .inner_join(campaigns::table.inner_join(unions::table))
         .filter(vouchers::id.eq(voucher))
@@ -150,6 +151,7 @@ pub fn voucher_event(
             users::id,
             users::name,
             campaigns::id,
+            unions::id,
             unions::path,
             vouchers::status,
             vouchers::expires_at,
@@ -190,7 +192,8 @@ pub fn voucher_event(
         .filter(|(e, path)| union_path.starts_with(path.as_str()) && !already.contains(&e.id))
         .map(|(e, _)| e)
         .collect();
-    fan_out(conn, offices, event, &masked, now)
+    fan_out(conn, offices, event, &masked, now)?;
+    Ok(union_id)
 }
 
 /// An event about one worker for one partner (a grant, an attestation).

@@ -6,7 +6,7 @@ use diesel::prelude::*;
 
 use crate::db::schema::{memberships, unions, users};
 use crate::db::DbConnection;
-use crate::domain::ids::{UnionId, UserId};
+use crate::domain::ids::{MembershipId, UnionId, UserId};
 use crate::domain::phone::Phone;
 use crate::domain::profile::Occupation;
 
@@ -23,16 +23,22 @@ pub struct Member {
     pub union_id: UnionId,
     pub member_no: String,
     pub member_since: NaiveDateTime,
+    pub membership_id: MembershipId,
 }
 
-/// Members of unions under `union_path` (every union with `None`), by id; `only` picks one.
-pub fn members(
-    conn: &mut DbConnection,
-    union_path: Option<&str>,
-    only: Option<&UserId>,
-    after: Option<&UserId>,
-    limit: i64,
-) -> QueryResult<Vec<Member>> {
+/// Which members to read; every field narrows (exact matches).
+#[derive(Debug, Default, Clone)]
+pub struct MemberFilter<'a> {
+    /// Unions under this path (every union with `None`).
+    pub union_path: Option<&'a str>,
+    pub only: Option<&'a UserId>,
+    pub phone: Option<&'a Phone>,
+    pub member_no: Option<&'a str>,
+    pub after: Option<&'a UserId>,
+}
+
+/// Current members matching `f`, by id, at most `limit`.
+pub fn members(conn: &mut DbConnection, f: &MemberFilter<'_>, limit: i64) -> QueryResult<Vec<Member>> {
     let mut q = users::table
         .inner_join(
             memberships::table.on(memberships::user_id
@@ -51,17 +57,24 @@ pub fn members(
             memberships::union_id,
             memberships::member_no,
             memberships::since,
+            memberships::id,
         ))
         .order(users::id.asc())
         .limit(limit)
         .into_boxed();
-    if let Some(prefix) = union_path {
+    if let Some(prefix) = f.union_path {
         q = q.filter(unions::path.like(format!("{prefix}%")));
     }
-    if let Some(id) = only {
+    if let Some(id) = f.only {
         q = q.filter(users::id.eq(id));
     }
-    if let Some(after) = after {
+    if let Some(phone) = f.phone {
+        q = q.filter(users::phone.eq(phone));
+    }
+    if let Some(no) = f.member_no {
+        q = q.filter(memberships::member_no.eq(no));
+    }
+    if let Some(after) = f.after {
         q = q.filter(users::id.gt(after));
     }
     q.load(conn)

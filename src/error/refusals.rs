@@ -192,6 +192,7 @@ impl From<MembershipRefusal> for ApiError {
             MembershipRefusal::Invalid(e) => e.into(),
             MembershipRefusal::NotServed => ErrorCode::Forbidden.into(),
             MembershipRefusal::Membership(e) => e.into(),
+            MembershipRefusal::Ended => ErrorCode::MembershipEnded.into(),
             MembershipRefusal::Scope(e) => e.into(),
             MembershipRefusal::Database(e) => e.into(),
         }

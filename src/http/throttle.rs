@@ -193,3 +193,12 @@ pub async fn client_budget(state: &AppState, client_id: &str) -> Result<(), ApiE
     )
     .await
 }
+
+/// Password-reset requests and confirmations per phone (`what` keeps the two apart):
+/// five codes and ten confirmations an hour, so nobody floods a phone with codes or works
+/// through guesses (each code also retires after five wrong tries).
+pub async fn reset_budget(state: &AppState, what: &str, phone: &Phone) -> Result<(), ApiError> {
+    let key = digest_key("reset", &[what.as_bytes(), phone.as_str().as_bytes()]);
+    let max = if what == "send" { 5 } else { 10 };
+    count(state, &key, std::time::Duration::from_secs(3600), max).await
+}

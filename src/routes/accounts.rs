@@ -47,6 +47,8 @@ pub struct TokenPair {
     refresh_token: String,
     token_type: &'static str,
     expires_in: i64,
+    /// True after an admin's reset: only `POST /me/password` answers until it is changed.
+    password_change_required: bool,
 }
 
 fn token_pair(
@@ -55,12 +57,14 @@ fn token_pair(
     role: Role,
     session: &SessionId,
     refresh_token: String,
+    password_change_required: bool,
 ) -> Result<TokenPair, ApiError> {
     Ok(TokenPair {
         access_token: state.jwt.issue(user, role, session).map_err(ApiError::internal)?,
         refresh_token,
         token_type: "Bearer",
         expires_in: ACCESS_TOKEN_TTL_SECS,
+        password_change_required,
     })
 }
 
@@ -86,13 +90,24 @@ pub async fn login(
         return Err(ErrorCode::InvalidCredentials.into());
     };
     throttle::login_succeeded(&state, attempt).await;
+    // Told only to whoever knows the password.
+    if user.disabled_at.is_some() {
+        return Err(ErrorCode::AccountDisabled.into());
+    }
     let user_id = user.id.clone();
     let idle = session_policy(&state)?.idle;
     let (session, refresh_token) = db::transaction(&state.pool, move |conn| {
         Ok::<_, ApiError>(sessions::start(conn, &user_id, now(), idle)?)
     })
     .await?;
-    let pair = token_pair(&state, &user.id, user.role, &session, refresh_token)?;
+    let pair = token_pair(
+        &state,
+        &user.id,
+        user.role,
+        &session,
+        refresh_token,
+        user.password_change_required,
+    )?;
     Ok(HttpResponse::Ok().json(pair))
 }
 
@@ -130,6 +145,7 @@ pub async fn refresh(
         rotated.role,
         &rotated.session,
         rotated.refresh_token,
+        rotated.password_change_required,
     )?;
     Ok(HttpResponse::Ok().json(pair))
 }

@@ -57,7 +57,7 @@ pub async fn delete(
     let id = id.into_inner();
     db::transaction(&state.pool, move |conn| {
         let scope = AdminScope::load(conn, &principal)?;
-        Ok::<_, ApiError>(app::delete(conn, &scope, &id)?)
+        Ok::<_, ApiError>(app::delete(conn, &scope, &id, now())?)
     })
     .await?;
     Ok(HttpResponse::NoContent().finish())

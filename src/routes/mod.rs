@@ -3,11 +3,13 @@
 
 pub mod accounts;
 pub mod applications;
+pub mod audit;
 pub mod campaign_reports;
 pub mod campaigns;
 pub mod campaigns_admin;
 pub mod counter;
 pub mod directory;
+pub mod exports;
 pub mod me;
 pub mod membership;
 pub mod notifications;
@@ -16,7 +18,10 @@ pub mod ops;
 pub mod org;
 pub mod partner_api;
 pub mod partners;
+pub mod passwords;
 pub mod redemptions_admin;
+pub mod roster;
+pub mod staff;
 pub mod wallet;
 pub mod webhook_endpoints;
 pub mod workers;
@@ -57,6 +62,9 @@ routes! {
     "/api/v1/auth/login" => { POST: accounts::login },
     "/api/v1/auth/refresh" => { POST: accounts::refresh },
     "/api/v1/auth/logout" => { POST: accounts::logout },
+    "/api/v1/auth/password-reset" => { POST: passwords::request_reset },
+    "/api/v1/auth/password-reset/confirm" => { POST: passwords::confirm_reset },
+    "/api/v1/me/password" => { POST: passwords::change_own },
     "/api/v1/me" => { GET: me::show, PATCH: me::update },
     "/api/v1/me/membership-applications" => { GET: membership::mine, POST: membership::apply },
     "/api/v1/me/membership-transfers" => { POST: membership::transfer },
@@ -95,13 +103,21 @@ routes! {
     "/api/v1/admin/campaigns/{id}/stats" => { GET: campaign_reports::stats },
     "/api/v1/admin/campaigns/{id}/dry-run" => { GET: campaign_reports::dry_run },
     "/api/v1/admin/campaigns/{id}/vouchers" => { GET: campaign_reports::vouchers },
+    "/api/v1/admin/campaigns/{id}/vouchers.csv" => { GET: exports::vouchers },
+    "/api/v1/admin/campaigns/{id}/redemptions.csv" => { GET: exports::redemptions },
+    "/api/v1/admin/unions/{id}/members.csv" => { GET: exports::members },
     "/api/v1/unions" => { GET: directory::list_unions },
     "/api/v1/stations" => { GET: directory::list_stations },
     "/api/v1/admin/unions" => { POST: org::create_union },
     "/api/v1/admin/stations" => { POST: org::create_station },
-    "/api/v1/admin/staff" => { POST: org::create_staff },
+    "/api/v1/admin/unions/{id}/roster-imports" => { POST: roster::import },
+    "/api/v1/admin/staff" => { GET: staff::list, POST: org::create_staff },
+    "/api/v1/admin/staff/{id}" => { PATCH: staff::update },
+    "/api/v1/admin/staff/{id}/password-reset" => { POST: staff::reset_password },
+    "/api/v1/admin/audit-events" => { GET: audit::list },
     "/api/v1/admin/workers" => { GET: workers::list },
-    "/api/v1/admin/workers/{id}" => { PATCH: workers::update },
+    "/api/v1/admin/workers/{id}" => { GET: workers::show, PATCH: workers::update },
+    "/api/v1/admin/memberships/{id}/end" => { POST: workers::end_membership },
     "/api/v1/admin/membership-applications" => { GET: applications::list_applications },
     "/api/v1/admin/membership-applications/{id}/approve" => { POST: applications::approve_application },
     "/api/v1/admin/membership-applications/{id}/reject" => { POST: applications::reject_application },

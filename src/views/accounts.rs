@@ -4,9 +4,10 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::membership::MembershipView;
-use crate::domain::ids::{StationId, UnionId, UserId};
+use crate::domain::ids::{MembershipId, StationId, UnionId, UserId};
 use crate::domain::phone::{mask_name, Phone};
 use crate::domain::profile::{Occupation, Role};
+use crate::domain::staff::StaffRow;
 use crate::domain::users::{NewUser, User};
 use crate::domain::utc;
 use crate::domain::workers::Member;
@@ -82,6 +83,7 @@ pub struct StaffView {
     role: Role,
     union_id: Option<UnionId>,
     station_ids: Vec<StationId>,
+    disabled: bool,
 }
 
 /// The new staff account as its creator sees it (phone masked).
@@ -93,6 +95,30 @@ pub fn staff(user: &NewUser, stations: &[StationId]) -> StaffView {
         role: user.role,
         union_id: user.union_id.clone(),
         station_ids: stations.to_vec(),
+        disabled: false,
+    }
+}
+
+impl StaffView {
+    pub fn id(&self) -> &UserId {
+        &self.id
+    }
+}
+
+/// A staff account in the office's list; `bindings` holds `(user, station)` pairs.
+pub fn staff_row(row: StaffRow, bindings: &[(UserId, StationId)]) -> StaffView {
+    StaffView {
+        station_ids: bindings
+            .iter()
+            .filter(|(u, _)| u == &row.id)
+            .map(|(_, s)| s.clone())
+            .collect(),
+        phone_masked: row.phone.masked(),
+        name: row.name,
+        role: row.role,
+        union_id: Some(row.union_id),
+        disabled: row.disabled_at.is_some(),
+        id: row.id,
     }
 }
 
@@ -109,6 +135,7 @@ pub struct WorkerView {
     union_id: UnionId,
     member_no: String,
     member_since: DateTime<Utc>,
+    membership_id: MembershipId,
 }
 
 impl From<Member> for WorkerView {
@@ -124,6 +151,7 @@ impl From<Member> for WorkerView {
             union_id: m.union_id,
             member_no: m.member_no,
             member_since: utc(m.member_since),
+            membership_id: m.membership_id,
         }
     }
 }

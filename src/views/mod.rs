@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod campaigns;
+pub mod csv;
 pub mod membership;
 pub mod notifications;
 pub mod org;

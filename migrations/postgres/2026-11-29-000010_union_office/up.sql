@@ -1,0 +1,51 @@
+-- The union office (contract v1.1): staff that can be disabled or made to change their
+-- password, worker password resets, roster imports, and the hash-chained audit trail.
+ALTER TABLE users ADD COLUMN disabled_at TIMESTAMP NULL;
+ALTER TABLE users ADD COLUMN password_change_required BOOLEAN NOT NULL DEFAULT FALSE;
+
+-- Actors are users, partners or the system (NULL), so no foreign key.
+ALTER TABLE audit_events DROP CONSTRAINT IF EXISTS audit_events_actor_id_fkey;
+ALTER TABLE audit_events ALTER COLUMN actor_id DROP NOT NULL;
+ALTER TABLE audit_events ADD COLUMN subject_type TEXT NOT NULL DEFAULT '';
+ALTER TABLE audit_events ADD COLUMN union_id TEXT NULL;
+-- Written by the sealer, never by the change itself (so writers never queue on the chain).
+ALTER TABLE audit_events ADD COLUMN seq BIGINT NULL;
+ALTER TABLE audit_events ADD COLUMN prev_hash TEXT NULL;
+ALTER TABLE audit_events ADD COLUMN hash TEXT NULL;
+CREATE UNIQUE INDEX audit_events_seq_idx ON audit_events (seq);
+CREATE INDEX audit_events_unsealed_idx ON audit_events (created_at, id) WHERE seq IS NULL;
+CREATE INDEX audit_events_action_idx ON audit_events (action);
+-- The chain's head "seq:hash"; the sealer's row lock, and a witness of the last entry.
+INSERT INTO app_settings (key, value) VALUES ('audit_head', '0:') ON CONFLICT (key) DO NOTHING;
+
+-- A worker's password reset: the 6-digit code is derived from the server key and the id,
+-- so neither it nor a hash of it is stored.
+CREATE TABLE password_resets (
+    id TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL REFERENCES users (id),
+    created_at TIMESTAMP NOT NULL,
+    expires_at TIMESTAMP NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    used_at TIMESTAMP NULL
+);
+CREATE INDEX password_resets_user_idx ON password_resets (user_id, created_at);
+
+-- Roster lines whose phone has not registered yet; applied when it does. One pending
+-- line per phone (a keyed hash, as for attestations).
+CREATE TABLE roster_entries (
+    phone_tag TEXT PRIMARY KEY,
+    union_id TEXT NOT NULL REFERENCES unions (id),
+    name TEXT NOT NULL,
+    occupation TEXT NULL,
+    region_code TEXT NULL,
+    member_since TIMESTAMP NOT NULL,
+    created_by TEXT NOT NULL,
+    created_at TIMESTAMP NOT NULL
+);
+CREATE INDEX roster_entries_union_idx ON roster_entries (union_id);
+
+-- A worker is told when a union ends their membership.
+ALTER TABLE notifications DROP CONSTRAINT notifications_kind_check;
+ALTER TABLE notifications ADD CONSTRAINT notifications_kind_check CHECK (kind IN (
+    'membership_approved', 'membership_rejected', 'membership_ended', 'voucher_expiring',
+    'voucher_expired', 'voucher_revoked', 'redemption_reversed', 'voucher_allocated'));

@@ -1,0 +1,14 @@
+DELETE FROM notifications WHERE kind = 'membership_ended';
+DROP TABLE roster_entries;
+DROP TABLE password_resets;
+DELETE FROM app_settings WHERE key = 'audit_head';
+DROP INDEX audit_events_action_idx;
+DROP INDEX audit_events_unsealed_idx;
+DROP INDEX audit_events_seq_idx;
+ALTER TABLE audit_events DROP COLUMN hash;
+ALTER TABLE audit_events DROP COLUMN prev_hash;
+ALTER TABLE audit_events DROP COLUMN seq;
+ALTER TABLE audit_events DROP COLUMN union_id;
+ALTER TABLE audit_events DROP COLUMN subject_type;
+ALTER TABLE users DROP COLUMN password_change_required;
+ALTER TABLE users DROP COLUMN disabled_at;
