@@ -4,9 +4,11 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 
 use crate::config::Config;
-use crate::domain::audit_chain;
+use crate::db::{self, DatabaseUrl};
 use crate::domain::phone::Phone;
 use crate::domain::profile::{Password, PersonName};
+use crate::domain::voucher_code::VoucherKeys;
+use crate::domain::{audit, audit_chain};
 use crate::startup::{prepare_database, Application};
 use crate::{keys, seed, telemetry};
 
@@ -98,6 +100,7 @@ pub async fn run() -> anyhow::Result<()> {
         }
         Command::SeedDemo => {
             let pool = prepare_database(&config.database_url, 2).await?;
+            audit::use_key(&voucher_keys(&config, &pool).await?);
             seed::run(pool).await?;
         }
         Command::RotateKeys {
@@ -131,15 +134,27 @@ pub async fn run() -> anyhow::Result<()> {
         Command::Audit {
             command: AuditCommand::Verify,
         } => {
-            let pool = prepare_database(&config.database_url, 1).await?;
+            // Read-only: no migration, and no new empty database from a mistyped path.
+            if let DatabaseUrl::Sqlite(path) = &config.database_url {
+                anyhow::ensure!(
+                    std::path::Path::new(path).exists(),
+                    "no database at {path}: set DATABASE_URL to the service's database"
+                );
+            }
+            let pool = db::connect(&config.database_url, 1).context("cannot reach the database")?;
+            let keys = voucher_keys(&config, &pool).await?;
             let verdict = tokio::task::spawn_blocking(move || {
                 let mut conn = pool.get()?;
-                Ok::<_, anyhow::Error>(audit_chain::verify(&mut conn)?)
+                Ok::<_, anyhow::Error>(audit_chain::verify(&mut conn, &keys)?)
             })
             .await??;
             if let Some((seq, why)) = verdict.broken {
                 eprintln!("audit chain BROKEN at seq {seq}: {why}");
                 eprintln!("({} entries before it are intact)", verdict.sealed);
+                std::process::exit(1);
+            }
+            if let Some(id) = verdict.forged_waiting {
+                eprintln!("audit trail BROKEN: entry {id}, not chained yet, does not carry the service's signature (written or edited outside the service)");
                 std::process::exit(1);
             }
             println!(
@@ -149,4 +164,16 @@ pub async fn run() -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// `VOUCHER_KEY` (from the environment or the SQLite key file), checked against the
+/// fingerprint the database recorded: the key audit entries are signed with.
+async fn voucher_keys(config: &Config, pool: &db::DbPool) -> anyhow::Result<VoucherKeys> {
+    let (config, pool) = (config.clone(), pool.clone());
+    tokio::task::spawn_blocking(move || {
+        let key = keys::resolve(&config, keys::Secret::VoucherKey)?;
+        keys::check(&mut *pool.get()?, keys::Secret::VoucherKey, &key)?;
+        Ok(VoucherKeys::new(&key))
+    })
+    .await?
 }

@@ -24,6 +24,9 @@ pub struct Config {
     pub trusted_proxies: Vec<ipnet::IpNet>,
     /// The background jobs and the notification gateway.
     pub jobs: crate::jobs::JobsConfig,
+    /// `WEB_DIR`: serve the pages from this folder, read on every request, instead of the
+    /// copies built into the binary (for working on the pages; default unset).
+    pub web_dir: Option<std::path::PathBuf>,
 }
 
 fn jobs_from_env() -> Result<crate::jobs::JobsConfig, String> {
@@ -96,6 +99,7 @@ impl Config {
     pub fn from_env() -> Result<Self, String> {
         Ok(Self {
             database_url: DatabaseUrl::parse(var("DATABASE_URL").as_deref())?,
+            web_dir: var("WEB_DIR").map(std::path::PathBuf::from),
             redis_url: var("REDIS_URL"),
             redis_key_prefix: var("REDIS_KEY_PREFIX").unwrap_or_else(|| "zhijian:".into()),
             bind: var("BIND").unwrap_or_else(|| "127.0.0.1:8080".into()),
@@ -137,6 +141,7 @@ impl Config {
     pub fn with_database(database_url: DatabaseUrl) -> Self {
         Self {
             database_url,
+            web_dir: None,
             redis_url: None,
             redis_key_prefix: "zhijian:".into(),
             bind: "127.0.0.1:0".into(),

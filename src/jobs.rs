@@ -89,6 +89,15 @@ pub async fn run(pool: DbPool, cfg: JobsConfig, keys: VoucherKeys) {
             Ok(Err(e)) => tracing::warn!(error = %e, "background step failed; retrying next tick"),
             Err(e) => tracing::warn!(error = %e, "background step panicked"),
         }
+        // On its own, so a failing step above never stops the audit chain (and the
+        // entries this tick wrote are chained in it).
+        let sealed = db::run(&pool, |conn| {
+            Ok::<_, anyhow::Error>(crate::domain::audit_chain::seal_all(conn)?)
+        })
+        .await;
+        if let Err(e) = sealed {
+            tracing::warn!(error = %e, "audit entries not chained; retrying next tick");
+        }
         if let Err(e) = deliveries(&pool, &client, gateway.as_ref(), &keys, &cfg, at).await {
             tracing::warn!(error = %e, "outbox delivery failed; retrying next tick");
         }
@@ -124,8 +133,6 @@ fn stored_work(pool: &DbPool, cfg: &JobsConfig, now: NaiveDateTime) -> anyhow::R
             })?;
         }
     }
-    // Last, so the entries this tick wrote are chained in it too.
-    crate::domain::audit_chain::seal_all(&mut conn)?;
     Ok(())
 }
 

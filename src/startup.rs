@@ -126,7 +126,9 @@ impl Application {
             trusted_proxies: config.trusted_proxies.clone(),
             webhook_allow_private: config.jobs.webhook_allow_private,
             openapi_json: openapi.to_string(),
+            web_dir: config.web_dir.clone(),
         });
+        crate::domain::audit::use_key(&state.voucher_keys);
 
         let listener =
             TcpListener::bind(&config.bind).with_context(|| format!("cannot bind {}", config.bind))?;

@@ -19,4 +19,6 @@ pub struct AppState {
     /// `WEBHOOK_ALLOW_PRIVATE`: webhook URLs may be `http://` and private addresses.
     pub webhook_allow_private: bool,
     pub openapi_json: String,
+    /// `WEB_DIR`: pages read from disk instead of the built-in copies.
+    pub web_dir: Option<std::path::PathBuf>,
 }

@@ -288,3 +288,23 @@ async fn verify_names_the_removed_newest_entry() {
     app.sql(&format!("DELETE FROM audit_events WHERE seq = {head}"));
     assert_broken_at(&app, head).await;
 }
+
+#[tokio::test]
+async fn an_entry_inserted_with_plain_sql_is_caught_before_and_after_it_is_chained() {
+    let app = spawn_app().await;
+    let s = story(&app).await;
+    let (head, _) = sealed_head(&app, &s.w).await;
+    // What someone with a SQL prompt would write: no seq, no signature.
+    app.sql(&format!(
+        "INSERT INTO audit_events (id, actor_id, action, subject_id, detail, created_at, \
+         subject_type) VALUES ('{}', NULL, 'voucher.redeemed', 'x', '{{}}', \
+         '2026-01-01 00:00:00', 'voucher')",
+        uuid::Uuid::now_v7()
+    ));
+    // Chained or not yet (the job may seal it meanwhile), it does not pass.
+    let (out, stdout, stderr) = verify(&app).await;
+    assert_eq!(out.status.code(), Some(1), "stdout: {stdout}\nstderr: {stderr}");
+    // Once chained, it has a place: the entry after the old head.
+    sealed_head(&app, &s.w).await;
+    assert_broken_at(&app, head + 1).await;
+}

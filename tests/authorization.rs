@@ -76,6 +76,12 @@ async fn signed_out_callers_are_unauthenticated_everywhere_but_the_open_routes()
         "/api-docs/openapi.yaml",
         // Partners authenticate with client credentials there, not a bearer token.
         "/api/v1/oauth/token",
+        // The pages themselves are public; what they show comes from the API.
+        "/",
+        "/app/",
+        "/counter/",
+        "/admin/",
+        "/assets/{name}",
     ];
     for (method, path) in ROUTES
         .iter()

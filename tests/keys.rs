@@ -253,4 +253,16 @@ async fn rotate_keys_replaces_every_code_and_keeps_sessions() {
             .await;
         assert_eq!(found.status().as_u16(), status, "{code}");
     }
+    // The audit trail was signed again with the new key: it still verifies.
+    let cfg = second.config.clone();
+    let out = tokio::task::spawn_blocking(move || {
+        common::binary::zhijian(&cfg)
+            .args(["audit", "verify"])
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{said}");
 }

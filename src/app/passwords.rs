@@ -63,18 +63,35 @@ fn audit_account(
     audit::record(conn, entry, now)
 }
 
-/// Stores the new password (clearing a forced change) and ends every other session.
+/// Stores the new password (clearing a forced change) and ends every other session —
+/// only if the stored hash is still `checked_hash`, the one the current password was
+/// verified against (false: it changed meanwhile, say by an admin's reset).
 /// Call inside a write transaction.
 pub fn change_own(
     conn: &mut DbConnection,
     user: &UserId,
     keep: &SessionId,
+    checked_hash: &str,
     new_hash: &str,
     now: NaiveDateTime,
-) -> QueryResult<()> {
-    staff::set_password(conn, user, new_hash, false, now)?;
+) -> QueryResult<bool> {
+    let changed = diesel::update(
+        users::table
+            .find(user)
+            .filter(users::password_hash.eq(checked_hash)),
+    )
+    .set((
+        users::password_hash.eq(new_hash),
+        users::password_change_required.eq(false),
+        users::updated_at.eq(now),
+    ))
+    .execute(conn)?;
+    if changed != 1 {
+        return Ok(false);
+    }
     sessions::revoke_all(conn, user, Some(keep), "password_changed", now)?;
-    audit_account(conn, user, "account.password_changed", now)
+    audit_account(conn, user, "account.password_changed", now)?;
+    Ok(true)
 }
 
 /// The 6-digit code of a reset.
@@ -185,10 +202,17 @@ pub fn confirm_reset(
     let Some(reset) = live else {
         return Ok(Err(ResetRefusal::InvalidCode));
     };
-    if reset_code(keys, reset.as_str()) != code {
-        diesel::update(password_resets::table.find(&reset))
-            .set(password_resets::attempts.eq(password_resets::attempts + 1))
-            .execute(conn)?;
+    // Every try takes one of the five first, conditionally, so concurrent guesses cannot
+    // share a count.
+    let tried = diesel::update(
+        password_resets::table
+            .find(&reset)
+            .filter(password_resets::attempts.lt(MAX_TRIES))
+            .filter(password_resets::used_at.is_null()),
+    )
+    .set(password_resets::attempts.eq(password_resets::attempts + 1))
+    .execute(conn)?;
+    if tried != 1 || reset_code(keys, reset.as_str()) != code {
         return Ok(Err(ResetRefusal::InvalidCode));
     }
     // Conditional: of two concurrent confirmations with the right code, one wins.

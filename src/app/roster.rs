@@ -26,7 +26,8 @@ pub struct Line {
     pub name: String,
     pub occupation: Option<Occupation>,
     pub region_code: Option<String>,
-    pub member_since: NaiveDateTime,
+    /// `None` when the cell was empty: a waiting line keeps its date, a new member gets today.
+    pub member_since: Option<NaiveDateTime>,
 }
 
 /// A line that did not, with a message an office worker can act on.
@@ -66,8 +67,8 @@ fn line_of(line: u64, cells: &[Option<&str>; 5], today: NaiveDate) -> Result<Lin
         ),
     };
     let since = match since {
-        "" => today,
-        raw => date(raw, today)?,
+        "" => None,
+        raw => Some(civil::start_of(date(raw, today)?)),
     };
     Ok(Line {
         line,
@@ -75,14 +76,20 @@ fn line_of(line: u64, cells: &[Option<&str>; 5], today: NaiveDate) -> Result<Lin
         name: name.into_string(),
         occupation,
         region_code: region,
-        member_since: civil::start_of(since),
+        member_since: since,
     })
 }
 
-/// The 1-based line of the file a record starts on, as Excel numbers it: the reader's
-/// count runs one behind here (tests/roster_import.rs pins the numbers).
-fn file_line(p: &csv::Position) -> u64 {
-    p.line() + 1
+/// The 1-based line of the file a record starts on, as Excel numbers it. The reader's
+/// position may still sit on the line end before the record (and blank lines it skipped),
+/// so the line is counted from the bytes: every `\n` before the record's first byte.
+fn line_at(body: &[u8], p: &csv::Position) -> u64 {
+    let mut start = usize::try_from(p.byte()).unwrap_or(usize::MAX).min(body.len());
+    while start < body.len() && matches!(body[start], b'\r' | b'\n') {
+        start += 1;
+    }
+    let breaks = body[..start].iter().filter(|b| **b == b'\n').count();
+    u64::try_from(breaks).unwrap_or(u64::MAX).saturating_add(1)
 }
 
 /// Reads the file: UTF-8 with or without a BOM, CRLF or LF, a header row naming the
@@ -112,7 +119,7 @@ pub fn parse(body: &[u8], now: NaiveDateTime) -> (Vec<Line>, Vec<LineError>) {
         let record = match record {
             Ok(r) => r,
             Err(e) => {
-                let line = e.position().map_or(0, file_line);
+                let line = e.position().map_or(0, |p| line_at(body, p));
                 errors.push(LineError {
                     line,
                     message: "这一行无法读取（引号不成对？）".into(),
@@ -120,7 +127,7 @@ pub fn parse(body: &[u8], now: NaiveDateTime) -> (Vec<Line>, Vec<LineError>) {
                 continue;
             }
         };
-        let line = record.position().map_or(0, file_line);
+        let line = record.position().map_or(0, |p| line_at(body, p));
         if lines.len() + errors.len() >= MAX_LINES {
             errors.push(LineError {
                 line,
@@ -155,4 +162,35 @@ pub fn parse(body: &[u8], now: NaiveDateTime) -> (Vec<Line>, Vec<LineError>) {
         }
     }
     (lines, errors)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn error_lines(body: &str) -> Vec<u64> {
+        let now = chrono::NaiveDate::from_ymd_opt(2026, 11, 30)
+            .and_then(|d| d.and_hms_opt(0, 0, 0))
+            .unwrap_or_default();
+        parse(body.as_bytes(), now).1.iter().map(|e| e.line).collect()
+    }
+
+    #[test]
+    fn errors_name_the_line_excel_shows() {
+        let header = "phone,name,occupation,region_code,member_since";
+        let good = "13800000001,王一,courier,331004,2020-03-01";
+        let bad = "1234,王二,,,";
+        assert_eq!(error_lines(&format!("{header}\n{good}\n{bad}\n")), vec![3]);
+        assert_eq!(error_lines(&format!("{header}\r\n{good}\r\n{bad}\r\n")), vec![3]);
+        assert_eq!(
+            error_lines(&format!("\u{feff}{header}\r\n\r\n{good}\r\n\r\n{bad}")),
+            vec![5]
+        );
+        // A quoted name over two lines: the record after it starts on line 4.
+        let quoted = "13800000003,\"王\n三\",,,";
+        assert_eq!(
+            error_lines(&format!("{header}\n{quoted}\n{bad}\n")).last(),
+            Some(&4)
+        );
+    }
 }

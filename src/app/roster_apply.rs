@@ -110,6 +110,7 @@ pub fn import(
 ) -> Result<Outcome, OrgRefusal> {
     scope.union(conn, union)?;
     let known = accounts(conn, lines)?;
+    let today = crate::domain::civil::start_of(crate::domain::civil::date_of(now));
     let mut out = Outcome::default();
     for l in lines {
         let mut refuse = |message: String| {
@@ -127,32 +128,46 @@ pub fn import(
                 let name = union_name(conn, other)?;
                 refuse(format!("已是{name}的会员，请通过转会办理"));
             }
-            Some((id, _, None)) => match open(conn, Some(scope.user()), id, union, l.member_since, now) {
-                Ok(()) => out.members_added += 1,
-                Err(MembershipError::Database(e)) => return Err(e.into()),
-                Err(_) => refuse("该职工刚刚入会，请重新导入".into()),
-            },
+            Some((id, _, None)) => {
+                let since = l.member_since.unwrap_or(today);
+                // A savepoint: a lost race with another join must not abort the import's
+                // transaction (PostgreSQL ends a transaction at its first failed statement).
+                match conn.transaction(|c| open(c, Some(scope.user()), id, union, since, now)) {
+                    Ok(()) => out.members_added += 1,
+                    Err(MembershipError::Database(e)) => return Err(e.into()),
+                    Err(_) => refuse("该职工刚刚入会，请重新导入".into()),
+                }
+            }
             None => {
+                let tag = roster::phone_tag(keys, &l.phone);
+                let old = roster::find(conn, &tag)?;
                 let entry = Entry {
-                    phone_tag: roster::phone_tag(keys, &l.phone),
+                    phone_tag: tag,
                     union_id: union.clone(),
                     name: l.name.clone(),
                     occupation: l.occupation,
                     region_code: l.region_code.clone(),
-                    member_since: l.member_since,
+                    // An empty date keeps the one filed before, so a re-import changes nothing.
+                    member_since: l
+                        .member_since
+                        .or(old.as_ref().map(|o| o.member_since))
+                        .unwrap_or(today),
                     created_by: scope.user().clone(),
                     created_at: now,
                 };
-                match roster::find(conn, &entry.phone_tag)? {
+                match old {
                     Some(old) if old.same_as(&entry) => out.unchanged += 1,
                     Some(old) if &old.union_id != union => {
                         let name = union_name(conn, &old.union_id)?;
                         refuse(format!("已在{name}的名册中等待注册"));
                     }
-                    _ => {
-                        roster::put(conn, &entry)?;
-                        out.waiting_for_registration += 1;
-                    }
+                    _ => match conn.transaction(|c| roster::put(c, &entry)) {
+                        Ok(()) => out.waiting_for_registration += 1,
+                        Err(e) if crate::db::is_unique_violation(&e) => {
+                            refuse("另一次导入正在登记这个手机号，请稍后重新导入".into());
+                        }
+                        Err(e) => return Err(e.into()),
+                    },
                 }
             }
         }
@@ -198,7 +213,7 @@ pub fn apply_on_register(
             .set(users::region_code.eq(r))
             .execute(conn)?;
     }
-    match open(conn, None, user, &entry.union_id, entry.member_since, now) {
+    match conn.transaction(|c| open(c, None, user, &entry.union_id, entry.member_since, now)) {
         Ok(()) | Err(MembershipError::AlreadyMember) => Ok(()),
         Err(MembershipError::Database(e)) => Err(e),
         Err(_) => Ok(()),

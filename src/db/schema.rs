@@ -223,6 +223,7 @@ diesel::table! {
         seq -> Nullable<BigInt>,
         prev_hash -> Nullable<Text>,
         hash -> Nullable<Text>,
+        mac -> Text,
     }
 }
 

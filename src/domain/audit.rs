@@ -5,13 +5,45 @@
 //! user or partner id (`None` for the system's own jobs), `union_id` the union whose
 //! subtree may read it (`None`: platform admins only), `data` JSON without personal data.
 
+use std::sync::RwLock;
+
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use serde_json::Value;
+use serde_json::{json, Value};
 
 use crate::db::schema::{audit_events, unions};
 use crate::db::DbConnection;
 use crate::domain::ids::{AuditEventId, UnionId};
+use crate::domain::voucher_code::VoucherKeys;
+
+/// The server key entries are signed with (set once the keys are checked at start-up).
+/// One process serves one database, so one key; tests share theirs.
+static KEY: RwLock<Option<VoucherKeys>> = RwLock::new(None);
+
+/// Signs this process's entries with `keys` (`VOUCHER_KEY`).
+pub fn use_key(keys: &VoucherKeys) {
+    if let Ok(mut k) = KEY.write() {
+        *k = Some(keys.clone());
+    }
+}
+
+/// The entry's HMAC: over its id, time and content (not its place in the chain, which
+/// the sealer assigns later). Without it, a row added or edited with plain SQL — even
+/// before it is chained — would pass for the service's own.
+pub fn entry_mac(keys: &VoucherKeys, e: &StoredEntry) -> String {
+    let at = e.created_at.format("%Y-%m-%dT%H:%M:%S%.6f").to_string();
+    let content = json!([
+        e.id,
+        at,
+        e.actor_id,
+        e.action,
+        e.subject_type,
+        e.subject_id,
+        e.union_id,
+        e.detail
+    ]);
+    keys.tag("audit-entry:", &content.to_string())
+}
 
 /// One state change to record.
 #[derive(Debug, Clone)]
@@ -57,16 +89,35 @@ impl<'a> Audit<'a> {
 /// Writes the entry, unchained (`seq` NULL): appending never waits for another writer.
 /// Call inside the transaction of the change it records.
 pub fn record(conn: &mut DbConnection, entry: Audit<'_>, now: NaiveDateTime) -> QueryResult<()> {
+    let mut stored = StoredEntry {
+        id: AuditEventId::generate(),
+        seq: None,
+        created_at: now,
+        actor_id: entry.actor.map(str::to_owned),
+        action: entry.action.to_owned(),
+        subject_type: entry.subject_type.to_owned(),
+        subject_id: entry.subject_id.to_owned(),
+        union_id: entry.union_id.map(|u| u.as_str().to_owned()),
+        detail: entry.data.to_string(),
+        prev_hash: None,
+        hash: None,
+        mac: String::new(),
+    };
+    // No key (a tool that never checked one): the entry stays unsigned and `verify` says so.
+    if let Ok(Some(keys)) = KEY.read().as_deref() {
+        stored.mac = entry_mac(keys, &stored);
+    }
     diesel::insert_into(audit_events::table)
         .values((
-            audit_events::id.eq(AuditEventId::generate()),
-            audit_events::actor_id.eq(entry.actor),
-            audit_events::action.eq(entry.action),
-            audit_events::subject_type.eq(entry.subject_type),
-            audit_events::subject_id.eq(entry.subject_id),
-            audit_events::union_id.eq(entry.union_id),
-            audit_events::detail.eq(entry.data.to_string()),
+            audit_events::id.eq(&stored.id),
+            audit_events::actor_id.eq(&stored.actor_id),
+            audit_events::action.eq(&stored.action),
+            audit_events::subject_type.eq(&stored.subject_type),
+            audit_events::subject_id.eq(&stored.subject_id),
+            audit_events::union_id.eq(&stored.union_id),
+            audit_events::detail.eq(&stored.detail),
             audit_events::created_at.eq(now),
+            audit_events::mac.eq(&stored.mac),
         ))
         .execute(conn)?;
     Ok(())
@@ -87,6 +138,7 @@ pub struct StoredEntry {
     pub detail: String,
     pub prev_hash: Option<String>,
     pub hash: Option<String>,
+    pub mac: String,
 }
 
 /// Filters of `GET /admin/audit-events`.
@@ -127,4 +179,33 @@ pub fn page(conn: &mut DbConnection, f: &AuditFilter, limit: i64) -> QueryResult
         q = q.filter(audit_events::seq.lt(before));
     }
     q.load(conn)
+}
+
+/// On a `VOUCHER_KEY` rotation: entries signed under `old` are signed again under `new`;
+/// an entry whose signature did not hold keeps its bad one, so a rotation launders
+/// nothing. Returns how many were re-signed. Call inside the rotation's transaction.
+pub fn resign(conn: &mut DbConnection, old: &VoucherKeys, new: &VoucherKeys) -> QueryResult<u64> {
+    let mut done = 0;
+    let mut after: Option<AuditEventId> = None;
+    loop {
+        let mut q = audit_events::table
+            .order(audit_events::id.asc())
+            .limit(1000)
+            .select(StoredEntry::as_select())
+            .into_boxed();
+        if let Some(a) = &after {
+            q = q.filter(audit_events::id.gt(a));
+        }
+        let rows: Vec<StoredEntry> = q.load(conn)?;
+        let Some(last) = rows.last().map(|r| r.id.clone()) else {
+            return Ok(done);
+        };
+        for row in rows.iter().filter(|r| r.mac == entry_mac(old, r)) {
+            diesel::update(audit_events::table.find(&row.id))
+                .set(audit_events::mac.eq(entry_mac(new, row)))
+                .execute(conn)?;
+            done += 1;
+        }
+        after = Some(last);
+    }
 }

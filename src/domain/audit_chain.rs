@@ -16,9 +16,11 @@ use diesel::prelude::*;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
-use super::audit::StoredEntry;
+use super::audit::{entry_mac, StoredEntry};
 use crate::db::schema::{app_settings, audit_events};
 use crate::db::{self, DbConnection};
+use crate::domain::ids::AuditEventId;
+use crate::domain::voucher_code::VoucherKeys;
 
 /// The `prev_hash` of the first entry.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -78,17 +80,24 @@ pub fn seal(conn: &mut DbConnection, max: i64) -> QueryResult<usize> {
             .limit(max)
             .select(StoredEntry::as_select())
             .load(c)?;
+        let mut links = Vec::with_capacity(waiting.len());
         for e in &waiting {
             seq += 1;
             let hash = entry_hash(e, seq, &prev);
-            diesel::update(audit_events::table.find(&e.id))
-                .set((
-                    audit_events::seq.eq(seq),
-                    audit_events::prev_hash.eq(&prev),
-                    audit_events::hash.eq(&hash),
-                ))
-                .execute(c)?;
+            links.push(format!("('{}', {seq}, '{prev}', '{hash}')", e.id));
             prev = hash;
+        }
+        if !links.is_empty() {
+            // One statement for the whole batch (PostgreSQL and SQLite ≥ 3.33 both take a
+            // VALUES list with named columns and UPDATE … FROM). Every value is a parsed
+            // UUID, a number or hex: nothing to escape.
+            diesel::sql_query(format!(
+                "WITH v (id, seq, prev_hash, hash) AS (VALUES {}) \
+                 UPDATE audit_events SET seq = v.seq, prev_hash = v.prev_hash, hash = v.hash \
+                 FROM v WHERE audit_events.id = v.id AND audit_events.seq IS NULL",
+                links.join(", ")
+            ))
+            .execute(c)?;
         }
         if !waiting.is_empty() {
             diesel::update(app_settings::table.find(HEAD_KEY))
@@ -122,21 +131,54 @@ pub struct Verdict {
     pub head_hash: String,
     /// The first `seq` that does not hold, and why.
     pub broken: Option<(i64, &'static str)>,
+    /// An entry not chained yet whose signature does not hold (slipped in or edited).
+    pub forged_waiting: Option<AuditEventId>,
 }
 
-/// Walks the chain in `seq` order, a page at a time (bounded memory), read-only.
-pub fn verify(conn: &mut DbConnection) -> QueryResult<Verdict> {
+/// Walks the chain in `seq` order, a page at a time (bounded memory), inside one
+/// read-only snapshot so a sealer committing meanwhile cannot look like tampering.
+/// `keys` checks each entry's signature (`audit::entry_mac`).
+pub fn verify(conn: &mut DbConnection, keys: &VoucherKeys) -> QueryResult<Verdict> {
+    conn.transaction(|c| {
+        if matches!(c, DbConnection::Postgres(_)) {
+            diesel::sql_query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY").execute(c)?;
+        }
+        walk(c, keys)
+    })
+}
+
+fn check(
+    row: &StoredEntry,
+    keys: &VoucherKeys,
+    expected: i64,
+    prev: &str,
+    head_seq: i64,
+) -> Option<(i64, &'static str)> {
+    let seq = row.seq.unwrap_or(0);
+    if seq != expected {
+        Some((expected, "缺少该序号的记录（被删除，或其后有插入）"))
+    } else if row.prev_hash.as_deref() != Some(prev) {
+        Some((seq, "前一条记录的哈希不符（记录被插入或替换）"))
+    } else if row.hash.as_deref() != Some(entry_hash(row, seq, prev).as_str()) {
+        Some((seq, "记录内容与哈希不符（记录被修改）"))
+    } else if row.mac != entry_mac(keys, row) {
+        Some((seq, "记录的签名不符（不是本服务写入的，或被修改）"))
+    } else if seq > head_seq {
+        Some((seq, "链头之后多出的记录（被插入）"))
+    } else {
+        None
+    }
+}
+
+fn walk(conn: &mut DbConnection, keys: &VoucherKeys) -> QueryResult<Verdict> {
     let (head_seq, head_hash) = head(conn)?;
-    let waiting: i64 = audit_events::table
-        .filter(audit_events::seq.is_null())
-        .count()
-        .get_result(conn)?;
     let mut verdict = Verdict {
         sealed: 0,
-        waiting,
+        waiting: 0,
         head_seq,
         head_hash: head_hash.clone(),
         broken: None,
+        forged_waiting: None,
     };
     let (mut expected, mut prev) = (1_i64, GENESIS.to_owned());
     loop {
@@ -150,20 +192,8 @@ pub fn verify(conn: &mut DbConnection) -> QueryResult<Verdict> {
             break;
         }
         for row in &rows {
-            let seq = row.seq.unwrap_or(0);
-            let problem = if seq != expected {
-                Some((expected, "缺少该序号的记录（被删除，或其后有插入）"))
-            } else if row.prev_hash.as_deref() != Some(prev.as_str()) {
-                Some((seq, "前一条记录的哈希不符（记录被插入或替换）"))
-            } else if row.hash.as_deref() != Some(entry_hash(row, seq, &prev).as_str()) {
-                Some((seq, "记录内容与哈希不符（记录被修改）"))
-            } else if seq > head_seq {
-                Some((seq, "链头之后多出的记录（被插入）"))
-            } else {
-                None
-            };
-            if problem.is_some() {
-                verdict.broken = problem;
+            if let Some(problem) = check(row, keys, expected, &prev, head_seq) {
+                verdict.broken = Some(problem);
                 return Ok(verdict);
             }
             verdict.sealed += 1;
@@ -174,6 +204,30 @@ pub fn verify(conn: &mut DbConnection) -> QueryResult<Verdict> {
     if expected - 1 != head_seq || prev != head_hash {
         // The newest entries were removed (or the head was edited).
         verdict.broken = Some((expected, "链头记录的最后一条不存在（末尾记录被删除）"));
+        return Ok(verdict);
+    }
+    // Entries not chained yet: each must carry the service's signature.
+    let mut after: Option<AuditEventId> = None;
+    loop {
+        let mut q = audit_events::table
+            .filter(audit_events::seq.is_null())
+            .order(audit_events::id.asc())
+            .limit(PAGE)
+            .select(StoredEntry::as_select())
+            .into_boxed();
+        if let Some(a) = &after {
+            q = q.filter(audit_events::id.gt(a));
+        }
+        let rows: Vec<StoredEntry> = q.load(conn)?;
+        let Some(last) = rows.last().map(|r| r.id.clone()) else {
+            break;
+        };
+        verdict.waiting += i64::try_from(rows.len()).unwrap_or(i64::MAX);
+        if let Some(bad) = rows.iter().find(|r| r.mac != entry_mac(keys, r)) {
+            verdict.forged_waiting = Some(bad.id.clone());
+            return Ok(verdict);
+        }
+        after = Some(last);
     }
     Ok(verdict)
 }

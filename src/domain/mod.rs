@@ -6,6 +6,7 @@ pub mod audit;
 pub mod audit_chain;
 pub mod campaigns;
 pub mod civil;
+pub mod counter_log;
 pub mod eligibility;
 pub mod exports;
 pub mod grants;

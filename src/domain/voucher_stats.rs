@@ -67,7 +67,65 @@ pub struct CampaignStats {
     pub counts: Counts,
     /// Live redemptions per station, read from `redemptions` (the one record).
     pub by_station: Vec<StationRedemptions>,
+    /// Claims and live redemptions per hour (UTC hour starts), oldest first.
+    pub timeline: Vec<HourCounts>,
     pub as_of: chrono::DateTime<chrono::Utc>,
+}
+
+/// One hour of a campaign: `hour` is the RFC 3339 UTC start of the hour.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct HourCounts {
+    pub hour: String,
+    pub claimed: i64,
+    pub redeemed: i64,
+}
+
+#[derive(QueryableByName)]
+struct Bucket {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    hour: String,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    n: i64,
+}
+
+/// Counts of `column` of `table` per hour. Both databases print a timestamp as
+/// `YYYY-MM-DD HH:MM:SS…`, so its first 13 characters name the hour; the campaign id is
+/// a parsed UUID, safe to write into the statement.
+fn per_hour(
+    conn: &mut DbConnection,
+    table: &str,
+    column: &str,
+    filter: &str,
+    c: &CampaignId,
+) -> QueryResult<Vec<Bucket>> {
+    diesel::sql_query(format!(
+        "SELECT substr(CAST({column} AS TEXT), 1, 13) AS hour, COUNT(*) AS n FROM {table} \
+         WHERE campaign_id = '{c}' {filter} GROUP BY 1 ORDER BY 1 LIMIT 10000"
+    ))
+    .load(conn)
+}
+
+/// The campaign's claims and redemptions per hour.
+pub fn timeline(conn: &mut DbConnection, c: &CampaignId) -> QueryResult<Vec<HourCounts>> {
+    let mut hours = std::collections::BTreeMap::<String, (i64, i64)>::new();
+    for b in per_hour(conn, "vouchers", "issued_at", "", c)? {
+        hours.entry(b.hour).or_default().0 += b.n;
+    }
+    for b in per_hour(conn, "redemptions", "redeemed_at", "AND reversed_at IS NULL", c)? {
+        hours.entry(b.hour).or_default().1 += b.n;
+    }
+    Ok(hours
+        .into_iter()
+        .map(|(h, (claimed, redeemed))| HourCounts {
+            hour: format!(
+                "{}T{}:00:00Z",
+                &h[..h.len().min(10)],
+                h.get(11..13).unwrap_or("00")
+            ),
+            claimed,
+            redeemed,
+        })
+        .collect())
 }
 
 #[derive(Debug, Clone, serde::Serialize)]
@@ -96,6 +154,7 @@ pub fn campaign_stats(
         next_release_at: next_release_at.map(crate::domain::utc),
         counts,
         by_station,
+        timeline: timeline(conn, &c.id)?,
         as_of: crate::domain::utc(now),
     })
 }

@@ -51,7 +51,10 @@ pub fn rotate(
     let mut done = Rotated::default();
     db::write_tx(conn, |conn| -> anyhow::Result<()> {
         if let Some(new) = new_voucher_key {
-            done.vouchers_rekeyed = rekey_vouchers(conn, &VoucherKeys::new(new.as_bytes()))?;
+            let new_keys = VoucherKeys::new(new.as_bytes());
+            done.vouchers_rekeyed = rekey_vouchers(conn, &new_keys)?;
+            // Audit entries are signed with this key too (domain/audit.rs).
+            crate::domain::audit::resign(conn, &VoucherKeys::new(&old_voucher), &new_keys)?;
             record(conn, Secret::VoucherKey, new.as_bytes())?;
         }
         if let Some(new) = new_jwt_secret {

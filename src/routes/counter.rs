@@ -131,3 +131,41 @@ async fn redeem_once(
     }
     result
 }
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TodayQuery {
+    station_id: Option<StationId>,
+    limit: Option<i64>,
+}
+
+/// `GET /counter/redemptions?station_id=`: today's (Beijing day) redemptions at this
+/// counter's station (or all of its stations), newest first, holders masked.
+pub async fn today(
+    state: web::Data<AppState>,
+    principal: Principal,
+    query: crate::http::json::Query<TodayQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let q = query.into_inner();
+    let limit = crate::http::pagination::limit(q.limit.or(Some(100)))?;
+    let items = db::run(&state.pool, move |conn| {
+        let scope = CounterScope::load(conn, &principal)?;
+        let serving = scope.serving(q.station_id.as_ref())?;
+        let at = now();
+        let start = crate::domain::civil::start_of(crate::domain::civil::date_of(at));
+        let rows = crate::domain::counter_log::since(conn, &serving, start, limit)?;
+        Ok::<_, ApiError>(rows.into_iter().map(today_item).collect::<Vec<_>>())
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({"items": items, "next_cursor": null})))
+}
+
+fn today_item(r: crate::domain::counter_log::Row) -> serde_json::Value {
+    let (id, voucher, station, station_name, title, item, holder, at, reversed) = r;
+    serde_json::json!({
+        "id": id, "voucher_id": voucher, "station_id": station, "station_name": station_name,
+        "campaign_title": title, "item_name": item,
+        "holder_name_masked": crate::domain::phone::mask_name(&holder),
+        "redeemed_at": crate::domain::utc(at), "reversed_at": reversed.map(crate::domain::utc),
+    })
+}

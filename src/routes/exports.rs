@@ -46,9 +46,12 @@ where
                     Ok::<_, actix_web::Error>(Bytes::from(csv::encode(rows))),
                     next.map(Some),
                 )),
+                // An error chunk aborts the chunked response, so a cut-off file never
+                // looks complete.
                 Err(e) => {
                     tracing::error!(code = e.code().as_str(), "export stopped early");
-                    None
+                    let failed = actix_web::error::ErrorServiceUnavailable("export interrupted");
+                    Some((Err(failed), None))
                 }
             }
         }

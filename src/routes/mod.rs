@@ -16,6 +16,7 @@ pub mod notifications;
 pub mod oauth;
 pub mod ops;
 pub mod org;
+pub mod pages;
 pub mod partner_api;
 pub mod partners;
 pub mod passwords;
@@ -54,6 +55,11 @@ macro_rules! routes {
 }
 
 routes! {
+    "/" => { GET: pages::home },
+    "/app/" => { GET: pages::app },
+    "/counter/" => { GET: pages::counter },
+    "/admin/" => { GET: pages::admin },
+    "/assets/{name}" => { GET: pages::asset },
     "/healthz" => { GET: ops::healthz },
     "/readyz" => { GET: ops::readyz },
     "/api-docs/openapi.json" => { GET: ops::openapi_json },
@@ -89,6 +95,7 @@ routes! {
     "/api/v1/me/notifications/{id}/read" => { POST: notifications::read },
     "/api/v1/me/vouchers" => { GET: wallet::list },
     "/api/v1/me/vouchers/{id}" => { GET: wallet::show },
+    "/api/v1/me/vouchers/{id}/qr.svg" => { GET: wallet::qr_svg },
     "/api/v1/me/vouchers/{id}/cancel" => { POST: wallet::cancel },
     "/api/v1/campaigns" => { GET: campaigns::list },
     "/api/v1/campaigns/{id}" => { GET: campaigns::show },
@@ -126,7 +133,7 @@ routes! {
     "/api/v1/admin/membership-transfers/{id}/reject" => { POST: applications::reject_transfer },
     "/api/v1/counter/membership-applications" => { POST: membership::onsite },
     "/api/v1/counter/lookups" => { POST: counter::lookup },
-    "/api/v1/counter/redemptions" => { POST: counter::redeem },
+    "/api/v1/counter/redemptions" => { GET: counter::today, POST: counter::redeem },
     "/api/v1/admin/campaigns/{id}/redemptions" => { GET: redemptions_admin::list },
     "/api/v1/admin/redemptions/{id}/reverse" => { POST: redemptions_admin::reverse },
     "/api/v1/admin/vouchers/{id}/revoke" => { POST: redemptions_admin::revoke },

@@ -54,17 +54,15 @@ pub async fn change_own(
         return Err(Invalid::new("new_password", "新密码不能与当前密码相同").into());
     }
     let hash = state.hasher.hash(new_password.expose().to_owned()).await?;
-    db::transaction(&state.pool, move |conn| {
-        let keep = &principal.session_id;
-        Ok::<_, ApiError>(passwords::change_own(
-            conn,
-            &principal.user_id,
-            keep,
-            &hash,
-            now(),
-        )?)
+    let checked = user.password_hash;
+    let changed = db::transaction(&state.pool, move |conn| {
+        let (user, keep) = (&principal.user_id, &principal.session_id);
+        Ok::<_, ApiError>(passwords::change_own(conn, user, keep, &checked, &hash, now())?)
     })
     .await?;
+    if !changed {
+        return Err(Invalid::new("current_password", "密码刚刚被修改过，请重新输入当前密码").into());
+    }
     Ok(HttpResponse::NoContent().finish())
 }
 

@@ -67,3 +67,31 @@ pub async fn cancel(
     .await?;
     Ok(HttpResponse::Ok().json(wallet_entry(&entry, None, &keys, now())))
 }
+
+/// `GET /me/vouchers/{id}/qr.svg`: the QR of the voucher's `qr_payload`, for its owner
+/// (another worker's id is 404). Error correction level M and a quiet zone of 4 modules,
+/// so a cracked or dim phone screen still scans; the SVG scales to any size.
+pub async fn qr_svg(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<VoucherId>,
+) -> Result<HttpResponse, ApiError> {
+    let id = id.into_inner();
+    let keys = state.voucher_keys.clone();
+    let payload = db::run(&state.pool, move |conn| {
+        let (entry, _) = voucher_reads::owned(conn, &principal.user_id, &id)?.ok_or(ErrorCode::NotFound)?;
+        Ok::<_, ApiError>(keys.code_for(&entry.0.id).qr_payload())
+    })
+    .await?;
+    let code = qrcode::QrCode::with_error_correction_level(payload.as_bytes(), qrcode::EcLevel::M)
+        .map_err(ApiError::internal)?;
+    let svg = code
+        .render::<qrcode::render::svg::Color>()
+        .min_dimensions(256, 256)
+        .quiet_zone(true)
+        .build();
+    Ok(HttpResponse::Ok()
+        .content_type("image/svg+xml")
+        .insert_header((actix_web::http::header::CACHE_CONTROL, "private, no-store"))
+        .body(svg))
+}

@@ -14,8 +14,14 @@ pub fn zhijian(config: &zhijian::config::Config) -> Command {
     };
     cmd.env_clear()
         .env("DATABASE_URL", url)
-        .env("JWT_SECRET", super::TEST_JWT_SECRET)
-        .env("VOUCHER_KEY", super::TEST_VOUCHER_KEY)
+        .env(
+            "JWT_SECRET",
+            config.jwt_secret.as_deref().unwrap_or(super::TEST_JWT_SECRET),
+        )
+        .env(
+            "VOUCHER_KEY",
+            config.voucher_key.as_deref().unwrap_or(super::TEST_VOUCHER_KEY),
+        )
         .env("RUST_LOG", "warn")
         .stdin(Stdio::null());
     if let Some(redis) = &config.redis_url {

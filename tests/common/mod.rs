@@ -57,7 +57,6 @@ pub fn fresh_config() -> (Config, Option<tempfile::TempDir>) {
         .filter(|s| !s.is_empty())
     {
         Some(admin) => (DatabaseUrl::Postgres(fresh_postgres(&admin)), None),
-        // SQLite keeps its generated voucher key in a file beside the database.
         None => {
             let dir = tempfile::tempdir().expect("temp dir");
             let path = dir.path().join("zhijian.db").to_string_lossy().into_owned();
@@ -66,9 +65,9 @@ pub fn fresh_config() -> (Config, Option<tempfile::TempDir>) {
     };
     let mut config = Config::with_database(url);
     config.jwt_secret = Some(TEST_JWT_SECRET.into());
-    if config.database_url.is_postgres() {
-        config.voucher_key = Some(TEST_VOUCHER_KEY.into());
-    }
+    // One key for every app of a test binary: audit entries are signed with the process's
+    // key (domain/audit.rs). tests/keys.rs clears it where it tests generated keys.
+    config.voucher_key = Some(TEST_VOUCHER_KEY.into());
     config.redis_url = redis_url();
     config.redis_key_prefix = format!("zj-test:{}:", uuid::Uuid::new_v4().simple());
     (config, dir)

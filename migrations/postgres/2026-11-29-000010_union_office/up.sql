@@ -12,6 +12,9 @@ ALTER TABLE audit_events ADD COLUMN union_id TEXT NULL;
 ALTER TABLE audit_events ADD COLUMN seq BIGINT NULL;
 ALTER TABLE audit_events ADD COLUMN prev_hash TEXT NULL;
 ALTER TABLE audit_events ADD COLUMN hash TEXT NULL;
+-- HMAC of the entry under a key derived from VOUCHER_KEY, written with the entry: an
+-- entry slipped in or edited with plain SQL (chained or not yet) cannot carry a valid one.
+ALTER TABLE audit_events ADD COLUMN mac TEXT NOT NULL DEFAULT '';
 CREATE UNIQUE INDEX audit_events_seq_idx ON audit_events (seq);
 CREATE INDEX audit_events_unsealed_idx ON audit_events (created_at, id) WHERE seq IS NULL;
 CREATE INDEX audit_events_action_idx ON audit_events (action);

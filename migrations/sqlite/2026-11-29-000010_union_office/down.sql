@@ -5,6 +5,7 @@ DELETE FROM app_settings WHERE key = 'audit_head';
 DROP INDEX audit_events_action_idx;
 DROP INDEX audit_events_unsealed_idx;
 DROP INDEX audit_events_seq_idx;
+ALTER TABLE audit_events DROP COLUMN mac;
 ALTER TABLE audit_events DROP COLUMN hash;
 ALTER TABLE audit_events DROP COLUMN prev_hash;
 ALTER TABLE audit_events DROP COLUMN seq;
