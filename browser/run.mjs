@@ -197,7 +197,11 @@ async function story(browser, base) {
   await answer.getByText("核销成功").waitFor();
 
   step("a second scan of the same code shows 已核销 with when and where");
-  await field.focus();
+  // The field takes the next scan by itself: the page put the focus back.
+  await field.evaluate((n) => new Promise((done) => {
+    const check = () => (document.activeElement === n ? done() : setTimeout(check, 50));
+    check();
+  }));
   await counter.keyboard.type(held.qr_payload, { delay: 4 });
   await counter.keyboard.press("Enter");
   const again = counter.locator(".big-answer.bad");

@@ -78,6 +78,9 @@ async fn signed_out_callers_are_unauthenticated_everywhere_but_the_open_routes()
         "/api/v1/oauth/token",
         // The pages themselves are public; what they show comes from the API.
         "/",
+        "/app",
+        "/counter",
+        "/admin",
         "/app/",
         "/counter/",
         "/admin/",

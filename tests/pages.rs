@@ -55,6 +55,13 @@ async fn the_pages_are_served_same_origin_in_chinese_under_a_strict_policy() {
         assert!(weight < 200 * 1024, "{page} weighs {weight} bytes");
     }
     assert_problem(fetch(&app, "/assets/secrets.txt").await, 404, "NOT_FOUND").await;
+    let typed = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let resp = typed.get(app.url("/counter")).send().await.unwrap();
+    assert_eq!(resp.status().as_u16(), 308);
+    assert_eq!(resp.headers()["location"], "/counter/");
     assert_problem(
         fetch(&app, "/assets/..%2Fapp%2Findex.html").await,
         404,

@@ -259,6 +259,9 @@ async fn a_partner_token_opens_no_route_outside_the_partner_area() {
         "/api/v1/oauth/token",
         // The pages are public; what they show comes from the API.
         "/",
+        "/app",
+        "/counter",
+        "/admin",
         "/app/",
         "/counter/",
         "/admin/",

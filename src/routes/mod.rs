@@ -56,6 +56,9 @@ macro_rules! routes {
 
 routes! {
     "/" => { GET: pages::home },
+    "/app" => { GET: pages::to_page },
+    "/counter" => { GET: pages::to_page },
+    "/admin" => { GET: pages::to_page },
     "/app/" => { GET: pages::app },
     "/counter/" => { GET: pages::counter },
     "/admin/" => { GET: pages::admin },

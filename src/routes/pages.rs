@@ -90,6 +90,14 @@ pub async fn admin(state: web::Data<AppState>) -> Result<HttpResponse, ApiError>
     serve(&state, "admin/index.html")
 }
 
+/// `/app`, `/counter`, `/admin` as people type them: to the page (308, same method).
+pub async fn to_page(req: actix_web::HttpRequest) -> HttpResponse {
+    let page = format!("{}/", req.path().trim_end_matches('/'));
+    HttpResponse::PermanentRedirect()
+        .insert_header((header::LOCATION, page))
+        .finish()
+}
+
 /// `/assets/{name}`: the pages' scripts and style.
 pub async fn asset(state: web::Data<AppState>, name: web::Path<String>) -> Result<HttpResponse, ApiError> {
     serve(&state, &format!("assets/{}", name.into_inner()))

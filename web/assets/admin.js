@@ -2,7 +2,7 @@
 // The 活动 tab (list, new-campaign form, detail with stats and charts) is in
 // admin-campaigns.js; this file gives it a context object instead of globals.
 
-import { Session, ApiProblem, el, say, civil, civilDate } from "./api.js";
+import { Session, ApiProblem, el, say, civil, civilDate, uuid } from "./api.js";
 import { campaignsTab } from "./admin-campaigns.js";
 
 const session = new Session("admin");
@@ -196,7 +196,8 @@ function setHash() {
 function readHash() {
   const p = new URLSearchParams(location.hash.slice(1));
   if (TABS.some(([k]) => k === p.get("tab"))) state.tab = p.get("tab");
-  state.campaignId = p.get("campaign") || null;
+  // Only an id goes into an API path (a crafted link must not steer the admin's token).
+  state.campaignId = uuid(p.get("campaign"));
 }
 
 const ctx = {
@@ -299,7 +300,7 @@ function showConsole() {
   const panel = el("section", { id: "panel", class: "panel" });
   const nav = el("nav", { class: "tabs", "aria-label": "功能" },
     TABS.map(([key, label]) => el("button", {
-      type: "button", id: `tab-${key}`, "data-tab": key, "aria-controls": "panel", "aria-selected": "false",
+      type: "button", id: `tab-${key}`, "data-tab": key, "aria-controls": "panel", "aria-pressed": "false",
       onclick: () => selectTab(key),
     }, label)));
   nav.addEventListener("keydown", tabArrows);
@@ -324,7 +325,7 @@ function selectTab(key) {
   setHash();
   for (const b of view.querySelectorAll("nav.tabs button")) {
     const on = b.dataset.tab === key;
-    b.setAttribute("aria-selected", on ? "true" : "false");
+    b.setAttribute("aria-pressed", on ? "true" : "false");
     if (on) b.setAttribute("aria-current", "page");
     else b.removeAttribute("aria-current");
   }

@@ -51,7 +51,10 @@ export class Session {
       this.refreshing = (async () => {
         if (!t) throw new ApiProblem(401, { code: "UNAUTHENTICATED", title: "请先登录" });
         const pair = await request("POST", REFRESH_PATH, { refresh_token: t.refresh });
-        this.tokens = { access: pair.access_token, refresh: pair.refresh_token };
+        // Signed out (or signed in again) meanwhile: that decision stands.
+        if (this.tokens?.refresh === t.refresh) {
+          this.tokens = { access: pair.access_token, refresh: pair.refresh_token };
+        }
       })().finally(() => {
         this.refreshing = null;
       });
@@ -70,8 +73,12 @@ export class Session {
           try {
             await this.refresh();
           } catch (refreshFailed) {
-            this.tokens = null;
-            this.onSignedOut();
+            // Only the server saying no ends the session; a weak network, a 429 or a 5xx
+            // leaves it for the next try (a wallet must not sign itself out in a tunnel).
+            if ([400, 401].includes(refreshFailed.status)) {
+              this.tokens = null;
+              this.onSignedOut();
+            }
             throw refreshFailed;
           }
           return attempt();
@@ -149,6 +156,11 @@ async function request(method, path, body, { token, idempotencyKey, raw, headers
     problem = null;
   }
   throw new ApiProblem(resp.status, problem);
+}
+
+/** An id from the API or a page's address, safe in a path: a UUID or nothing. */
+export function uuid(raw) {
+  return /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(raw || "") ? raw : null;
 }
 
 /** A fresh Idempotency-Key, so a retried tap claims or redeems once. */

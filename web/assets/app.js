@@ -771,6 +771,10 @@ async function markRead(n, button) {
 
 // ---------- start ----------
 
-session.onSignedOut = () => showLogin();
+// A lost session also forgets the saved wallet: its codes must not outlive the sign-in.
+session.onSignedOut = () => {
+  localStorage.removeItem(WALLET_CACHE);
+  showLogin();
+};
 if (session.signedIn) showHome();
 else showLogin();

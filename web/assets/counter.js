@@ -441,6 +441,9 @@ async function confirmRedeem(d) {
 function redeemed(d, card, done) {
   dropCard(d);
   d.lastCode = "";
+  // A station change queued this code for a fresh lookup; it is redeemed now, and a
+  // lookup would turn the green answer red.
+  if (d.queued === card.code) d.queued = "";
   const v = card.lookup;
   const where = d.names.get(done.station_id) || "";
   showAnswer(d, "ok", "核销成功", `${v.item_name} · ${v.holder_name_masked}`, `${civil(done.redeemed_at)}${where && ` 在 ${where}`}`);
@@ -550,7 +553,8 @@ async function loadToday(d) {
 
 function renderToday(d, items) {
   const { ui } = d;
-  ui.todayCount.textContent = `共 ${items.length} 张`;
+  const live = items.filter((r) => !r.reversed_at).length;
+  ui.todayCount.textContent = `共 ${live} 张`;
   ui.todayNote.textContent = items.length ? "" : "今天本驿站还没有核销记录。";
   ui.todayTable.classList.toggle("hidden", !items.length);
   ui.todayBody.replaceChildren(
@@ -561,7 +565,7 @@ function renderToday(d, items) {
         el("td", { class: "time" }, civil(r.redeemed_at).slice(11)),
         el("td", {}, r.item_name),
         el("td", {}, r.campaign_title),
-        el("td", {}, r.holder_name_masked),
+        el("td", {}, r.holder_name_masked, r.reversed_at ? el("span", { class: "tag bad" }, "已冲正") : null),
       ),
     ),
   );
