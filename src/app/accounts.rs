@@ -72,7 +72,11 @@ pub fn register(
         now,
     )?;
     // A platform that attested this phone before it registered (within 90 days).
-    attestations::apply_pending(conn, keys, &phone, &user.id, now)?;
+    if let Some(applied) = attestations::apply_pending(conn, keys, &phone, &user.id, now)? {
+        let subject = ("attestation", applied.as_str());
+        let data = serde_json::json!({"worker_id": user.id});
+        super::changes::audited(conn, None, "attestation.applied", subject, None, data, now)?;
+    }
     // A union that listed this phone in its roster (名册导入) before it registered.
     super::roster_apply::apply_on_register(conn, keys, &phone, &user.id, now)?;
     // Read back in the same transaction: it is there.
@@ -110,16 +114,32 @@ pub fn update_profile(
         Some(Some(raw)) => Some(Some(super::text(&raw, "employer", 100)?)),
         other => other,
     };
+    // Which fields changed, never their values (the audit trail holds no personal data).
+    let fields: Vec<&str> = [
+        ("name", edit.name.is_some()),
+        ("occupation", edit.occupation.is_some()),
+        ("region_code", edit.region_code.is_some()),
+        ("employer", employer.is_some()),
+    ]
+    .into_iter()
+    .filter_map(|(f, given)| given.then_some(f))
+    .collect();
     let changes = ProfileChanges {
         name: edit.name.map(PersonName::into_string),
         region_code: edit.region_code.map(|r| r.map(RegionCode::into_string)),
         employer,
     };
-    Ok(users::update_profile(
+    users::update_profile(conn, worker, &changes, edit.occupation, now)?;
+    let subject = ("user", worker.as_str());
+    let data = serde_json::json!({"fields": fields});
+    super::changes::audited(
         conn,
-        worker,
-        &changes,
-        edit.occupation,
+        Some(worker.as_str()),
+        "account.profile_updated",
+        subject,
+        None,
+        data,
         now,
-    )?)
+    )?;
+    Ok(())
 }

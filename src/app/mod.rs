@@ -25,6 +25,7 @@ pub mod redemptions;
 pub mod roster;
 pub mod roster_apply;
 pub mod staff;
+pub mod webhook_endpoints;
 pub mod workers;
 
 /// Free text a person typed, cleaned by `domain::text::clean` (trimmed, NFC, 1..=`max`

@@ -140,6 +140,15 @@ pub fn release_due(conn: &mut DbConnection, id: &CampaignId, now: NaiveDateTime)
     }
     if released > 0 {
         refresh_next(conn, id)?;
+        let union: crate::domain::ids::UnionId = crate::db::schema::campaigns::table
+            .find(id)
+            .select(crate::db::schema::campaigns::union_id)
+            .first(conn)?;
+        let entry =
+            crate::domain::audit::Audit::new(None, "campaign.batch_released", "campaign", id.as_str())
+                .union(&union)
+                .data(serde_json::json!({"quantity": released}));
+        crate::domain::audit::record(conn, entry, now)?;
     }
     Ok(released)
 }

@@ -1,6 +1,7 @@
 //! A partner's webhook endpoints (`webhooks:manage`): register, list, delete, the
 //! delivery log, and redelivery.
 
+use crate::app::webhook_endpoints as endpoints;
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 use serde_json::json;
@@ -51,7 +52,7 @@ pub async fn create(
         .await
         .map_err(|why| Invalid::new("url", why))?;
     let endpoint = db::transaction(&state.pool, move |conn| {
-        Ok::<_, ApiError>(webhooks::create(
+        Ok::<_, ApiError>(endpoints::create(
             conn,
             &partner.partner_id,
             &body.url,
@@ -93,11 +94,13 @@ pub async fn delete(
 ) -> Result<HttpResponse, ApiError> {
     partner.require(Scope::WebhooksManage)?;
     let id = id.into_inner();
-    db::transaction(&state.pool, move |conn| {
-        webhooks::own(conn, &partner.partner_id, &id)?.ok_or(ErrorCode::NotFound)?;
-        Ok::<_, ApiError>(webhooks::delete(conn, &id, now())?)
+    let deleted = db::transaction(&state.pool, move |conn| {
+        Ok::<_, ApiError>(endpoints::delete(conn, &partner.partner_id, &id, now())?)
     })
     .await?;
+    if !deleted {
+        return Err(ErrorCode::NotFound.into());
+    }
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -129,13 +132,18 @@ pub async fn redeliver(
     partner.require(Scope::WebhooksManage)?;
     let (id, event) = path.into_inner();
     let answer = json!({"event_id": event});
-    db::transaction(&state.pool, move |conn| {
-        webhooks::own(conn, &partner.partner_id, &id)?.ok_or(ErrorCode::NotFound)?;
-        if !webhooks::redeliver(conn, &id, &event, now())? {
-            return Err(ErrorCode::NotFound.into());
-        }
-        Ok::<_, ApiError>(())
+    let queued = db::transaction(&state.pool, move |conn| {
+        Ok::<_, ApiError>(endpoints::redeliver(
+            conn,
+            &partner.partner_id,
+            &id,
+            &event,
+            now(),
+        )?)
     })
     .await?;
+    if !queued {
+        return Err(ErrorCode::NotFound.into());
+    }
     Ok(HttpResponse::Accepted().json(answer))
 }
