@@ -97,9 +97,8 @@ fn open(
     Ok(audit::record(conn, entry, now)?)
 }
 
-/// Runs the import in the caller's transaction. The caller rolls it back when
-/// `dry_run` or when the outcome has errors. Call inside a write transaction.
-pub fn import(
+/// The import's decisions, inside `run`'s transaction.
+fn import(
     conn: &mut DbConnection,
     scope: &AdminScope,
     keys: &VoucherKeys,
@@ -188,6 +187,52 @@ pub fn import(
     audit::record(conn, entry, now)?;
     out.errors = errors;
     Ok(out)
+}
+
+/// One import to run: the parsed file, and whether it is a dry run.
+pub struct Run<'a> {
+    pub union: &'a UnionId,
+    pub lines: &'a [Line],
+    pub errors: Vec<LineError>,
+    pub dry_run: bool,
+}
+
+/// Why the import's transaction ends other than by committing.
+enum Stop {
+    /// On purpose: a dry run, or a file with errors (nothing may change).
+    RolledBack(Outcome),
+    Failed(OrgRefusal),
+}
+
+impl From<diesel::result::Error> for Stop {
+    fn from(e: diesel::result::Error) -> Self {
+        Self::Failed(e.into())
+    }
+}
+
+/// Runs the import in its own write transaction, committed only for a real run of a
+/// file without errors: a file is applied whole or not at all, and a dry run's counts
+/// are the real run's.
+pub fn run(
+    conn: &mut DbConnection,
+    scope: &AdminScope,
+    keys: &VoucherKeys,
+    r: Run<'_>,
+    now: NaiveDateTime,
+) -> Result<Outcome, OrgRefusal> {
+    let result = crate::db::write_tx(conn, |c| {
+        let mut out = import(c, scope, keys, r.union, r.lines, r.errors, now).map_err(Stop::Failed)?;
+        out.dry_run = r.dry_run;
+        if r.dry_run || !out.errors.is_empty() {
+            return Err(Stop::RolledBack(out));
+        }
+        out.applied = true;
+        Ok(out)
+    });
+    match result {
+        Ok(out) | Err(Stop::RolledBack(out)) => Ok(out),
+        Err(Stop::Failed(e)) => Err(e),
+    }
 }
 
 /// At registration: the phone's waiting roster line, if any, becomes a membership at

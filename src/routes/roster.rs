@@ -6,7 +6,7 @@ use futures_util::StreamExt;
 use serde::Deserialize;
 
 use crate::app::roster;
-use crate::app::roster_apply::{self, Outcome};
+use crate::app::roster_apply;
 use crate::auth::scope::AdminScope;
 use crate::auth::Principal;
 use crate::db;
@@ -51,18 +51,6 @@ async fn read_body(mut payload: web::Payload) -> Result<web::BytesMut, ApiError>
     Ok(body)
 }
 
-/// Why the transaction ends: applied, or rolled back on purpose (a dry run, or errors).
-enum Stop {
-    RolledBack(Outcome),
-    Failed(ApiError),
-}
-
-impl From<diesel::result::Error> for Stop {
-    fn from(e: diesel::result::Error) -> Self {
-        Self::Failed(e.into())
-    }
-}
-
 /// Dry run first (`?dry_run=true`); a real run applies the whole file or, when any line
 /// is wrong, nothing.
 pub async fn import(
@@ -79,26 +67,26 @@ pub async fn import(
             .with_detail("请以 Content-Type: text/csv 上传（Excel 另存为“CSV UTF-8”）"));
     }
     let dry_run = query.into_inner().dry_run;
-    let body = read_body(payload).await?;
     let (union, keys) = (union.into_inner(), state.voucher_keys.clone());
+    // The scope first: nobody outside it makes the server read and parse 8 MB.
+    let (p, u) = (principal.clone(), union.clone());
+    db::run(&state.pool, move |conn| {
+        let scope = AdminScope::load(conn, &p)?;
+        Ok::<_, ApiError>(scope.union(conn, &u).map(|_| ())?)
+    })
+    .await?;
+    let body = read_body(payload).await?;
     let outcome = db::run(&state.pool, move |conn| {
         let at = now();
         let (lines, errors) = roster::parse(&body, at);
-        let result = db::write_tx(conn, |c| {
-            let scope = AdminScope::load(c, &principal).map_err(|e| Stop::Failed(e.into()))?;
-            let mut out = roster_apply::import(c, &scope, &keys, &union, &lines, errors, at)
-                .map_err(|e| Stop::Failed(e.into()))?;
-            out.dry_run = dry_run;
-            if dry_run || !out.errors.is_empty() {
-                return Err(Stop::RolledBack(out));
-            }
-            out.applied = true;
-            Ok(out)
-        });
-        match result {
-            Ok(out) | Err(Stop::RolledBack(out)) => Ok(out),
-            Err(Stop::Failed(e)) => Err(e),
-        }
+        let scope = AdminScope::load(conn, &principal)?;
+        let run = roster_apply::Run {
+            union: &union,
+            lines: &lines,
+            errors,
+            dry_run,
+        };
+        Ok::<_, ApiError>(roster_apply::run(conn, &scope, &keys, run, at)?)
     })
     .await?;
     Ok(HttpResponse::Ok().json(outcome))
