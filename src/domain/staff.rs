@@ -71,6 +71,7 @@ pub fn list(
     q.load(conn)
 }
 
+/// One staff account (a counter or union admin) by id; `None` for workers and unknown ids.
 pub fn find(conn: &mut DbConnection, id: &UserId) -> QueryResult<Option<StaffRow>> {
     Ok(list(conn, None, Some(id), None, 1)?.pop())
 }
@@ -84,6 +85,7 @@ pub fn stations_of(conn: &mut DbConnection, staff: &[UserId]) -> QueryResult<Vec
         .load(conn)
 }
 
+/// Sets the account's display name.
 pub fn rename(conn: &mut DbConnection, id: &UserId, name: &str, now: NaiveDateTime) -> QueryResult<()> {
     diesel::update(users::table.find(id))
         .set((users::name.eq(name), users::updated_at.eq(now)))

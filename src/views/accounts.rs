@@ -100,6 +100,7 @@ pub fn staff(user: &NewUser, stations: &[StationId]) -> StaffView {
 }
 
 impl StaffView {
+    /// The account's id (the list's keyset cursor).
     pub fn id(&self) -> &UserId {
         &self.id
     }

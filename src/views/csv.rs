@@ -26,10 +26,12 @@ pub fn time(t: NaiveDateTime) -> String {
         .to_string()
 }
 
+/// `time`, or an empty cell when there is no instant.
 pub fn time_opt(t: Option<NaiveDateTime>) -> String {
     t.map(time).unwrap_or_default()
 }
 
+/// A flag as an office reads it: 是 / 否.
 pub fn yes_no(b: bool) -> String {
     if b { "是" } else { "否" }.to_owned()
 }
