@@ -11,7 +11,7 @@ use serde_json::json;
 use super::org::OrgRefusal;
 use super::roster::{Line, LineError};
 use crate::auth::scope::AdminScope;
-use crate::db::schema::{memberships, unions, users};
+use crate::db::schema::{memberships, users};
 use crate::db::DbConnection;
 use crate::domain::audit::{self, Audit};
 use crate::domain::ids::{UnionId, UserId};
@@ -62,10 +62,6 @@ fn accounts(conn: &mut DbConnection, lines: &[Line]) -> QueryResult<HashMap<Stri
     Ok(known)
 }
 
-fn union_name(conn: &mut DbConnection, id: &UnionId) -> QueryResult<String> {
-    unions::table.find(id).select(unions::name).first(conn)
-}
-
 /// A membership from the roster, announced to the worker and audited.
 fn open(
     conn: &mut DbConnection,
@@ -76,7 +72,7 @@ fn open(
     now: NaiveDateTime,
 ) -> Result<(), MembershipError> {
     let m = ms::open(conn, user, union, since, now)?;
-    let name = union_name(conn, union)?;
+    let name = ms::union_name(conn, union)?;
     let n = NewNotification {
         user,
         kind: NotificationKind::MembershipApproved,
@@ -124,7 +120,7 @@ fn import(
             }
             Some((_, _, Some(u))) if u == union => out.unchanged += 1,
             Some((_, _, Some(other))) => {
-                let name = union_name(conn, other)?;
+                let name = ms::union_name(conn, other)?;
                 refuse(format!("已是{name}的会员，请通过转会办理"));
             }
             Some((id, _, None)) => {
@@ -157,7 +153,7 @@ fn import(
                 match old {
                     Some(old) if old.same_as(&entry) => out.unchanged += 1,
                     Some(old) if &old.union_id != union => {
-                        let name = union_name(conn, &old.union_id)?;
+                        let name = ms::union_name(conn, &old.union_id)?;
                         refuse(format!("已在{name}的名册中等待注册"));
                     }
                     _ => match conn.transaction(|c| roster::put(c, &entry)) {

@@ -31,7 +31,7 @@ pub fn use_key(keys: &VoucherKeys) {
 /// the sealer assigns later). Without it, a row added or edited with plain SQL — even
 /// before it is chained — would pass for the service's own.
 pub fn entry_mac(keys: &VoucherKeys, e: &StoredEntry) -> String {
-    let at = e.created_at.format("%Y-%m-%dT%H:%M:%S%.6f").to_string();
+    let at = stamp(e.created_at);
     let content = json!([
         e.id,
         at,
@@ -84,6 +84,12 @@ impl<'a> Audit<'a> {
         self.data = data;
         self
     }
+}
+
+/// An entry's time as its hash and signature read it: UTC to the microsecond both
+/// databases keep.
+pub fn stamp(t: NaiveDateTime) -> String {
+    t.format("%Y-%m-%dT%H:%M:%S%.6f").to_string()
 }
 
 /// Writes the entry, unchained (`seq` NULL): appending never waits for another writer.

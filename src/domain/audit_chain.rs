@@ -29,7 +29,7 @@ const PAGE: i64 = 1000;
 
 /// The hash an entry with this `seq` and predecessor must carry.
 pub fn entry_hash(e: &StoredEntry, seq: i64, prev_hash: &str) -> String {
-    let at = e.created_at.format("%Y-%m-%dT%H:%M:%S%.6f").to_string();
+    let at = super::audit::stamp(e.created_at);
     let canonical = json!([
         seq,
         at,

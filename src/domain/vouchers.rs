@@ -53,16 +53,24 @@ pub struct Voucher {
     pub revoked_reason: Option<String>,
 }
 
-impl Voucher {
-    /// The status a person sees at `now`: `issued` past the deadline is `expired`.
-    pub fn state_at(&self, now: NaiveDateTime) -> VoucherState {
-        match self.status {
-            VoucherStatus::Issued if now >= self.expires_at => VoucherState::Expired,
-            VoucherStatus::Issued => VoucherState::Issued,
-            VoucherStatus::Redeemed => VoucherState::Redeemed,
-            VoucherStatus::Cancelled => VoucherState::Cancelled,
-            VoucherStatus::Revoked => VoucherState::Revoked,
+impl VoucherStatus {
+    /// The status a person sees at `now` of a voucher stored with this status and
+    /// `expires_at`: `issued` past the deadline is `expired`.
+    pub fn seen_at(self, expires_at: NaiveDateTime, now: NaiveDateTime) -> VoucherState {
+        match self {
+            Self::Issued if now >= expires_at => VoucherState::Expired,
+            Self::Issued => VoucherState::Issued,
+            Self::Redeemed => VoucherState::Redeemed,
+            Self::Cancelled => VoucherState::Cancelled,
+            Self::Revoked => VoucherState::Revoked,
         }
+    }
+}
+
+impl Voucher {
+    /// The status a person sees at `now` (`VoucherStatus::seen_at`).
+    pub fn state_at(&self, now: NaiveDateTime) -> VoucherState {
+        self.status.seen_at(self.expires_at, now)
     }
 }
 

@@ -158,11 +158,7 @@ pub fn voucher_event(
         ))
         .first(conn)?;
     // The state a person would see now (`issued` past its expiry reads `expired`).
-    let status = if stored == VoucherStatus::Issued && expires_at <= now {
-        "expired"
-    } else {
-        stored.as_str()
-    };
+    let status = stored.seen_at(expires_at, now).as_str();
     let granted: Vec<Endpoint> = webhook_endpoints::table
         .filter(webhook_endpoints::deleted_at.is_null())
         .filter(

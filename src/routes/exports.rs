@@ -14,7 +14,7 @@ use crate::domain::ids::{CampaignId, MembershipId, RedemptionId, UnionId, UserId
 use crate::domain::now;
 use crate::domain::phone::mask_name;
 use crate::domain::rules::occupation_label;
-use crate::domain::vouchers::{VoucherState, VoucherStatus};
+use crate::domain::vouchers::VoucherState;
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::views::csv::{self, time, time_opt, yes_no};
@@ -73,14 +73,7 @@ fn next<C: Clone, R>(rows: &[R], key: impl Fn(&R) -> &C) -> Option<C> {
         .flatten()
 }
 
-fn status_label(status: VoucherStatus, expires_at: chrono::NaiveDateTime) -> String {
-    let state = match status {
-        VoucherStatus::Issued if expires_at <= now() => VoucherState::Expired,
-        VoucherStatus::Issued => VoucherState::Issued,
-        VoucherStatus::Redeemed => VoucherState::Redeemed,
-        VoucherStatus::Cancelled => VoucherState::Cancelled,
-        VoucherStatus::Revoked => VoucherState::Revoked,
-    };
+fn status_label(state: VoucherState) -> String {
     match state {
         VoucherState::Issued => "待核销",
         VoucherState::Redeemed => "已核销",
@@ -123,7 +116,7 @@ where
 
 const VOUCHER_HEADER: &str = "券ID,活动,物品,持有人,手机号,会员号,状态,领取时间,有效期至,核销时间,核销驿站";
 
-fn voucher_cells(r: exports::VoucherRow, title: &str, item: &str) -> Vec<String> {
+fn voucher_cells(r: exports::VoucherRow, at: chrono::NaiveDateTime, title: &str, item: &str) -> Vec<String> {
     let (v, status, issued, expires, name, phone, no, redeemed, station) = r;
     vec![
         v.to_string(),
@@ -132,7 +125,7 @@ fn voucher_cells(r: exports::VoucherRow, title: &str, item: &str) -> Vec<String>
         mask_name(&name),
         phone.masked(),
         no.unwrap_or_default(),
-        status_label(status, expires),
+        status_label(status.seen_at(expires, at)),
         time(issued),
         time(expires),
         time_opt(redeemed),
@@ -153,11 +146,12 @@ pub async fn vouchers(
         VOUCHER_HEADER,
         |id, title, item| {
             move |conn: &mut DbConnection, after: Option<&VoucherId>| {
+                let at = now(); // one instant for the page, not one per row
                 let rows = exports::vouchers(conn, &id, after)?;
                 let cursor = next(&rows, |r| &r.0);
                 let cells = rows
                     .into_iter()
-                    .map(|r| voucher_cells(r, &title, &item))
+                    .map(|r| voucher_cells(r, at, &title, &item))
                     .collect();
                 Ok((cells, cursor))
             }
