@@ -88,6 +88,8 @@ fn seed(conn: &mut DbConnection, stock: i64, workers: usize) -> anyhow::Result<(
         redeem_until: now + chrono::Duration::days(7),
         rules: rules.into(),
         voucher_valid_days: None,
+        mode: Default::default(),
+        fulfilment: Default::default(),
     };
     let campaign = campaigns::create(conn, &union.id, &fields, &[station.id], None, &admin.id, now)?;
     campaigns::transition(
@@ -141,6 +143,8 @@ fn seed_pgbench(conn: &mut DbConnection, users: usize, admin: &UserId) -> anyhow
         redeem_until: now + chrono::Duration::days(7),
         rules: "[]".into(),
         voucher_valid_days: None,
+        mode: Default::default(),
+        fulfilment: Default::default(),
     };
     let union = zhijian::domain::ids::UnionId::parse(&union).unwrap();
     Ok(campaigns::create(conn, &union, &fields, &[], None, admin, now)?

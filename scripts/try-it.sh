@@ -21,3 +21,25 @@ for attempt in first second; do
   echo "$attempt redemption: $(curl -s -X POST "$API/counter/redemptions" -H "authorization: Bearer $COUNTER" \
     -H 'content-type: application/json' -d "{\"code\":\"$CODE\",\"station_id\":\"$STATION\"}")"
 done
+
+# The other way (精准发放): the hardship register was allocated 米面油 and two delivery rounds
+# went out (seed-demo). The counter lists what is left to deliver, hands one over, the worker
+# rates it, and the office reads the stats and the micro-wishes.
+ADMIN=$(login 13900000001)      # 路桥区 union admin
+RICE=$(curl -fs "$API/admin/campaigns?limit=100" -H "authorization: Bearer $ADMIN" |
+  python3 -c "import json,sys; print(next(c['id'] for c in json.load(sys.stdin)['items'] if c['mode']=='allocate'))")
+DELIVERIES=$(curl -fs "$API/counter/deliveries?campaign_id=$RICE" -H "authorization: Bearer $COUNTER")
+echo "to deliver: $DELIVERIES"
+VOUCHER=$(echo "$DELIVERIES" | json '["items"][0]["voucher_id"]')
+echo "hand-over: $(curl -s -X POST "$API/counter/deliveries" -H "authorization: Bearer $COUNTER" \
+  -H 'content-type: application/json' -d "{\"voucher_id\":\"$VOUCHER\",\"station_id\":\"$STATION\"}")"
+echo "again: $(curl -s -X POST "$API/counter/deliveries" -H "authorization: Bearer $COUNTER" \
+  -H 'content-type: application/json' -d "{\"voucher_id\":\"$VOUCHER\",\"station_id\":\"$STATION\"}")"
+# Whoever holds it rates it (the other hardship workers are told it is not theirs: 404).
+for phone in 13800000003 13800000004 13800000005 13800000008; do
+  HOLDER=$(login $phone)
+  echo "rating by $phone: $(curl -s -X POST "$API/me/vouchers/$VOUCHER/rating" -H "authorization: Bearer $HOLDER" \
+    -H 'content-type: application/json' -d '{"score":5,"comment":"送到家门口，谢谢"}')"
+done
+echo "stats: $(curl -fs "$API/admin/campaigns/$RICE/stats" -H "authorization: Bearer $ADMIN")"
+echo "wishes: $(curl -fs "$API/admin/wishes/summary" -H "authorization: Bearer $ADMIN")"

@@ -100,8 +100,9 @@ pub async fn run() -> anyhow::Result<()> {
         }
         Command::SeedDemo => {
             let pool = prepare_database(&config.database_url, 2).await?;
-            audit::use_key(&voucher_keys(&config, &pool).await?);
-            seed::run(pool).await?;
+            let keys = voucher_keys(&config, &pool).await?;
+            audit::use_key(&keys);
+            seed::run(pool, keys).await?;
         }
         Command::RotateKeys {
             new_voucher_key,

@@ -27,6 +27,13 @@ pub struct Config {
     /// `WEB_DIR`: serve the pages from this folder, read on every request, instead of the
     /// copies built into the binary (for working on the pages; default unset).
     pub web_dir: Option<std::path::PathBuf>,
+    /// `ALLOCATION_BATCH_SIZE`: members an allocation reads (and vouchers it may issue) per
+    /// transaction (default 500).
+    pub allocation_batch_size: usize,
+    /// `FAULT_ABORT_AFTER_ALLOCATION_BATCHES`: fault injection for the crash test: the
+    /// process aborts right after that many allocation batches commit (default unset;
+    /// never set it in service).
+    pub fault_abort_after_allocation_batches: Option<u32>,
 }
 
 fn jobs_from_env() -> Result<crate::jobs::JobsConfig, String> {
@@ -61,6 +68,8 @@ fn jobs_from_env() -> Result<crate::jobs::JobsConfig, String> {
         notify_webhook_secret: secret,
         retry_base: secs("OUTBOX_RETRY_BASE_SECS", 5)?,
         webhook_allow_private: parsed("WEBHOOK_ALLOW_PRIVATE", false)?,
+        // Set from the top-level fields when the application starts.
+        allocation: crate::app::allocation::Plan::default(),
     })
 }
 
@@ -96,10 +105,26 @@ fn cpus() -> usize {
 }
 
 impl Config {
+    /// How allocations run (`ALLOCATION_BATCH_SIZE`, at least 1).
+    pub fn allocation_plan(&self) -> crate::app::allocation::Plan {
+        crate::app::allocation::Plan {
+            batch_size: i64::try_from(self.allocation_batch_size.max(1)).unwrap_or(500),
+            abort_after_batches: self.fault_abort_after_allocation_batches,
+        }
+    }
+
     pub fn from_env() -> Result<Self, String> {
         Ok(Self {
             database_url: DatabaseUrl::parse(var("DATABASE_URL").as_deref())?,
             web_dir: var("WEB_DIR").map(std::path::PathBuf::from),
+            allocation_batch_size: parsed("ALLOCATION_BATCH_SIZE", 500)?,
+            fault_abort_after_allocation_batches: var("FAULT_ABORT_AFTER_ALLOCATION_BATCHES")
+                .map(|n| {
+                    n.trim()
+                        .parse()
+                        .map_err(|_| format!("FAULT_ABORT_AFTER_ALLOCATION_BATCHES: {n} is not a count"))
+                })
+                .transpose()?,
             redis_url: var("REDIS_URL"),
             redis_key_prefix: var("REDIS_KEY_PREFIX").unwrap_or_else(|| "zhijian:".into()),
             bind: var("BIND").unwrap_or_else(|| "127.0.0.1:8080".into()),
@@ -142,6 +167,8 @@ impl Config {
         Self {
             database_url,
             web_dir: None,
+            allocation_batch_size: 500,
+            fault_abort_after_allocation_batches: None,
             redis_url: None,
             redis_key_prefix: "zhijian:".into(),
             bind: "127.0.0.1:0".into(),

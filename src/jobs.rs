@@ -39,6 +39,8 @@ pub struct JobsConfig {
     pub retry_base: Duration,
     /// `WEBHOOK_ALLOW_PRIVATE`: partner webhooks may go to `http://` and private addresses.
     pub webhook_allow_private: bool,
+    /// How unfinished allocations are finished (`Config::allocation_plan`).
+    pub allocation: crate::app::allocation::Plan,
 }
 
 impl Default for JobsConfig {
@@ -51,6 +53,7 @@ impl Default for JobsConfig {
             notify_webhook_secret: None,
             retry_base: Duration::from_secs(5),
             webhook_allow_private: false,
+            allocation: crate::app::allocation::Plan::default(),
         }
     }
 }
@@ -83,8 +86,8 @@ pub async fn run(pool: DbPool, cfg: JobsConfig, keys: VoucherKeys) {
     loop {
         tokio::time::sleep(cfg.tick).await;
         let at = now();
-        let (p, c) = (pool.clone(), cfg.clone());
-        match tokio::task::spawn_blocking(move || stored_work(&p, &c, at)).await {
+        let (p, c, k) = (pool.clone(), cfg.clone(), keys.clone());
+        match tokio::task::spawn_blocking(move || stored_work(&p, &c, &k, at)).await {
             Ok(Ok(())) => {}
             Ok(Err(e)) => tracing::warn!(error = %e, "background step failed; retrying next tick"),
             Err(e) => tracing::warn!(error = %e, "background step panicked"),
@@ -107,9 +110,21 @@ pub async fn run(pool: DbPool, cfg: JobsConfig, keys: VoucherKeys) {
     }
 }
 
-/// Releases, returns and reminders: each unit of work in its own short transaction.
-fn stored_work(pool: &DbPool, cfg: &JobsConfig, now: NaiveDateTime) -> anyhow::Result<()> {
+/// Unfinished allocations, releases, returns and reminders: each unit of work in its own short transaction.
+fn stored_work(
+    pool: &DbPool,
+    cfg: &JobsConfig,
+    keys: &VoucherKeys,
+    now: NaiveDateTime,
+) -> anyhow::Result<()> {
     let mut conn = pool.get()?;
+    // An allocation a crash (or a failed batch) left unfinished; a minute's grace keeps
+    // the jobs from doubling the work of a pass still running (it would be safe, only slow).
+    for id in crate::domain::allocation::pending(&mut conn, now - chrono::Duration::minutes(1), BATCH)? {
+        if let Err(e) = crate::app::allocation::run(&mut conn, &id, keys, cfg.allocation, None, now) {
+            tracing::warn!(campaign = %id, error = %e, "allocation not finished; retrying next tick");
+        }
+    }
     for id in releases::due_campaigns(&mut conn, now, BATCH)? {
         db::write_tx(&mut conn, |c| releases::release_due(c, &id, now))?;
     }

@@ -127,6 +127,7 @@ impl Application {
             webhook_allow_private: config.jobs.webhook_allow_private,
             openapi_json: openapi.to_string(),
             web_dir: config.web_dir.clone(),
+            allocation_plan: config.allocation_plan(),
         });
         crate::domain::audit::use_key(&state.voucher_keys);
 
@@ -155,7 +156,10 @@ impl Application {
             port,
             server,
             pool,
-            jobs: config.jobs.clone(),
+            jobs: crate::jobs::JobsConfig {
+                allocation: config.allocation_plan(),
+                ..config.jobs.clone()
+            },
             voucher_keys: VoucherKeys::new(&voucher_key),
         })
     }

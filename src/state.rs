@@ -21,4 +21,6 @@ pub struct AppState {
     pub openapi_json: String,
     /// `WEB_DIR`: pages read from disk instead of the built-in copies.
     pub web_dir: Option<std::path::PathBuf>,
+    /// `ALLOCATION_BATCH_SIZE` and the crash test's fault (`app::allocation::Plan`).
+    pub allocation_plan: crate::app::allocation::Plan,
 }

@@ -15,8 +15,9 @@ async fn seed_demo_builds_a_usable_world_and_can_run_twice() {
     let pool = zhijian::startup::prepare_database(&config.database_url, 2)
         .await
         .unwrap();
-    zhijian::seed::run(pool.clone()).await.unwrap();
-    zhijian::seed::run(pool).await.unwrap();
+    let keys = || zhijian::domain::voucher_code::VoucherKeys::new(TEST_VOUCHER_KEY.as_bytes());
+    zhijian::seed::run(pool.clone(), keys()).await.unwrap();
+    zhijian::seed::run(pool, keys()).await.unwrap();
 
     let app = start(config, dir).await;
     let login = |phone: &'static str| app.login(phone, zhijian::seed::DEMO_PASSWORD);
@@ -48,13 +49,17 @@ async fn seed_demo_builds_a_usable_world_and_can_run_twice() {
         .json()
         .await
         .unwrap();
+    let items = campaigns["items"].as_array().unwrap();
+    let mut titles: Vec<&str> = items.iter().map(|c| c["title"].as_str().unwrap()).collect();
+    titles.sort_unstable();
+    titles.dedup();
     assert_eq!(
-        campaigns["items"].as_array().unwrap().len(),
-        1,
-        "seeding twice made one campaign"
+        (items.len(), titles.len()),
+        (3, 3),
+        "seeding twice made one campaign of each: {campaigns}"
     );
-    assert_eq!(campaigns["items"][0]["total_stock"], 900);
-    let id = campaigns["items"][0]["id"].as_str().unwrap();
+    let care_packs = items.iter().find(|c| c["total_stock"] == 900).unwrap();
+    let id = care_packs["id"].as_str().unwrap();
     let claimed = app.claim(id, worker["access_token"].as_str().unwrap()).await;
     assert_eq!(claimed.status().as_u16(), 201);
     let voucher: Value = claimed.json().await.unwrap();
@@ -89,4 +94,34 @@ async fn seed_demo_builds_a_usable_world_and_can_run_twice() {
         .await
         .unwrap();
     assert_eq!(stations["items"].as_array().unwrap().len(), 2);
+
+    // The 广西-style allocation: the four hardship members, three delivered in two rounds
+    // on two days and rated, one left on the counter's delivery list.
+    let admin = admin["access_token"].as_str().unwrap();
+    let rice = items.iter().find(|c| c["mode"] == "allocate").unwrap();
+    assert_eq!(rice["fulfilment"], "delivery");
+    let rice = rice["id"].as_str().unwrap();
+    let stats = app.stats(rice, admin).await;
+    assert_eq!(stats["claimed"], 4, "{stats}");
+    assert_eq!(stats["delivered"], 3, "{stats}");
+    assert_eq!(stats["delivered_by_day"].as_array().unwrap().len(), 2, "{stats}");
+    assert_eq!(stats["rating"]["count"], 3, "{stats}");
+    let list: Value = app
+        .get_auth(&format!("/api/v1/counter/deliveries?campaign_id={rice}"), counter)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list["items"].as_array().unwrap().len(), 1, "{list}");
+    assert!(list["items"][0]["address"]
+        .as_str()
+        .unwrap()
+        .starts_with("台州市路桥区"));
+    let wishes: Value = app
+        .get_auth("/api/v1/admin/wishes/summary", admin)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(wishes["open"], 4, "{wishes}");
 }

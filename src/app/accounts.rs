@@ -100,6 +100,9 @@ pub struct ProfileEdit {
     pub region_code: Option<Option<RegionCode>>,
     #[serde(default, deserialize_with = "present")]
     pub employer: Option<Option<String>>,
+    /// The delivery address (送货上门), up to 200 characters.
+    #[serde(default, deserialize_with = "present")]
+    pub address: Option<Option<String>>,
 }
 
 /// Applies the worker's own edit; a changed occupation loses its verification (see
@@ -114,12 +117,17 @@ pub fn update_profile(
         Some(Some(raw)) => Some(Some(super::text(&raw, "employer", 100)?)),
         other => other,
     };
+    let address = match edit.address {
+        Some(Some(raw)) => Some(Some(super::text(&raw, "address", 200)?)),
+        other => other,
+    };
     // Which fields changed, never their values (the audit trail holds no personal data).
     let fields: Vec<&str> = [
         ("name", edit.name.is_some()),
         ("occupation", edit.occupation.is_some()),
         ("region_code", edit.region_code.is_some()),
         ("employer", employer.is_some()),
+        ("address", address.is_some()),
     ]
     .into_iter()
     .filter_map(|(f, given)| given.then_some(f))
@@ -128,6 +136,7 @@ pub fn update_profile(
         name: edit.name.map(PersonName::into_string),
         region_code: edit.region_code.map(|r| r.map(RegionCode::into_string)),
         employer,
+        address,
     };
     users::update_profile(conn, worker, &changes, edit.occupation, now)?;
     let subject = ("user", worker.as_str());

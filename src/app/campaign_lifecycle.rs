@@ -8,7 +8,7 @@ use super::campaigns::{conflict, invalid, Refused};
 use super::changes;
 use crate::auth::scope::{AdminScope, ScopeError};
 use crate::db::DbConnection;
-use crate::domain::campaigns::{self, Campaign, CampaignStatus};
+use crate::domain::campaigns::{self, Campaign, CampaignMode, CampaignStatus};
 use crate::domain::ids::CampaignId;
 use crate::domain::releases;
 
@@ -91,6 +91,10 @@ pub fn transition(
     if step == Move::Publish {
         // Batches already due come out with the publication, not a tick later.
         releases::release_due(conn, id, now)?;
+        if c.mode == CampaignMode::Allocate {
+            // Refused (and the publication rolled back) if the stock cannot cover everyone.
+            super::allocation::prepare(conn, &c, now)?;
+        }
     }
     let action = match step {
         Move::Publish => "campaign.published",

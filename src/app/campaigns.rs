@@ -7,7 +7,7 @@ use serde_json::json;
 
 use crate::auth::scope::{AdminScope, ScopeError};
 use crate::db::DbConnection;
-use crate::domain::campaigns::{self, Campaign, CampaignFields, CampaignStatus};
+use crate::domain::campaigns::{self, Campaign, CampaignFields, CampaignMode, CampaignStatus, Fulfilment};
 use crate::domain::civil::{EndInput, StartInput};
 use crate::domain::ids::{CampaignId, StationId, UnionId};
 use crate::domain::invalid::Invalid;
@@ -26,6 +26,9 @@ pub enum CampaignRefusal {
     /// The campaign's state does not allow it (or it changed meanwhile); says why.
     #[error("conflict: {0}")]
     Conflict(String),
+    /// Publishing an allocation the stock does not cover.
+    #[error(transparent)]
+    Allocation(#[from] super::allocation::AllocationRefusal),
     #[error(transparent)]
     Scope(#[from] ScopeError),
     #[error(transparent)]
@@ -67,6 +70,12 @@ pub struct NewCampaign {
     /// Batches `{at, quantity}` summing to `total_stock`; none: all at `claim_starts_at`.
     #[serde(default)]
     pub stock_releases: Option<Vec<ReleaseInput>>,
+    /// `claim` (default) or `allocate` (精准发放).
+    #[serde(default)]
+    pub mode: Option<CampaignMode>,
+    /// `pickup` (default) or `delivery` (送货上门).
+    #[serde(default)]
+    pub fulfilment: Option<Fulfilment>,
 }
 
 /// `PATCH /admin/campaigns/{id}`: absent fields stay as they are.
@@ -85,6 +94,8 @@ pub struct CampaignEdit {
     pub rules: Option<Vec<Rule>>,
     pub voucher_valid_days: Option<i32>,
     pub stock_releases: Option<Vec<ReleaseInput>>,
+    pub mode: Option<CampaignMode>,
+    pub fulfilment: Option<Fulfilment>,
 }
 
 /// Creates a draft under a union of the admin's scope. Call inside a write transaction.
@@ -105,10 +116,13 @@ pub fn create(
         redeem_until: b.redeem_until.0,
         rules: String::new(),
         voucher_valid_days: b.voucher_valid_days,
+        mode: b.mode.unwrap_or_default(),
+        fulfilment: b.fulfilment.unwrap_or_default(),
     };
     check_stock(&fields)?;
     check_window(&fields)?;
     check_batches(&fields, b.stock_releases.as_deref())?;
+    check_allocation(&fields, b.stock_releases.is_some())?;
     fields.title = text(&b.title, "title", 100)?;
     fields.item_name = text(&b.item_name, "item_name", 100)?;
     fields.description = b
@@ -161,6 +175,8 @@ fn edited(c: &Campaign, b: &CampaignEdit) -> Refused<CampaignFields> {
         redeem_until: b.redeem_until.map_or(c.redeem_until, |t| t.0),
         rules: c.rules.clone(),
         voucher_valid_days: b.voucher_valid_days.or(c.voucher_valid_days),
+        mode: b.mode.unwrap_or(c.mode),
+        fulfilment: b.fulfilment.unwrap_or(c.fulfilment),
     };
     check_stock(&f)?;
     check_window(&f)?;
@@ -197,6 +213,7 @@ pub fn edit(
                 None => current_batches(conn, id)?,
             };
             check_batches(&f, batches.as_deref())?;
+            check_allocation(&f, b.stock_releases.is_some())?;
             campaigns::update_draft(conn, id, &f, &stations, batches.as_deref(), now)?;
         }
         CampaignStatus::Closed => return Err(conflict("活动已结束，不能再修改")),
@@ -205,7 +222,9 @@ pub fn edit(
                 || b.per_worker_limit.is_some()
                 || b.claim_starts_at.is_some()
                 || b.voucher_valid_days.is_some()
-                || b.stock_releases.is_some();
+                || b.stock_releases.is_some()
+                || b.mode.is_some()
+                || b.fulfilment.is_some();
             if fixed {
                 return Err(conflict(
                     "活动发布后只能修改名称、说明、总库存、推迟截止时间、增加驿站；首张券发出前还可修改规则",
@@ -246,6 +265,27 @@ fn check_batches(f: &CampaignFields, batches: Option<&[ReleaseInput]>) -> Refuse
     }
     if let Some(batches) = batches {
         releases::validate(batches, f.total_stock, f.claim_ends_at)?;
+    }
+    Ok(())
+}
+
+/// An allocation gives each admitted worker one voucher, all at publication: no higher
+/// limit, no batches.
+fn check_allocation(f: &CampaignFields, batches_given: bool) -> Refused<()> {
+    if f.mode != CampaignMode::Allocate {
+        return Ok(());
+    }
+    if f.per_worker_limit != 1 {
+        return Err(invalid(
+            "per_worker_limit",
+            "精准发放的活动每人一份，每人限领须为 1",
+        ));
+    }
+    if batches_given {
+        return Err(invalid(
+            "stock_releases",
+            "精准发放的活动在发布时一次发出，不能分批放量",
+        ));
     }
     Ok(())
 }

@@ -10,22 +10,26 @@
 //! Where does a claim decide? `app::claims::claim`. A redemption? `app::redemptions::redeem`.
 
 pub mod accounts;
+pub mod allocation;
 mod campaign_checks;
 mod campaign_lifecycle;
 pub mod campaigns;
 pub mod changes;
 pub mod claims;
+pub mod deliveries;
 pub mod expiry;
 pub mod membership;
 mod notices;
 pub mod org;
 pub mod partners;
 pub mod passwords;
+pub mod ratings;
 pub mod redemptions;
 pub mod roster;
 pub mod roster_apply;
 pub mod staff;
 pub mod webhook_endpoints;
+pub mod wishes;
 pub mod workers;
 
 /// Free text a person typed, cleaned by `domain::text::clean` (trimmed, NFC, 1..=`max`

@@ -153,3 +153,56 @@ pub fn reversed(conn: &mut DbConnection, voucher: &VoucherId, now: NaiveDateTime
         now,
     )
 }
+
+/// The union allocated the worker a voucher (精准发放): what it is, how it reaches them,
+/// and until when. Written from the allocation's own facts, no read per voucher.
+pub fn allocated(
+    conn: &mut DbConnection,
+    voucher: &VoucherId,
+    user: &UserId,
+    campaign: &crate::domain::campaigns::Campaign,
+    expires_at: NaiveDateTime,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    use crate::domain::campaigns::Fulfilment;
+    let how = match campaign.fulfilment {
+        Fulfilment::Delivery => "工作人员将送货上门，请在“我的”中确认收货地址，交接时出示券码。".to_owned(),
+        Fulfilment::Pickup => format!("请在 {} 前凭券码到指定驿站领取。", civil::show(expires_at)),
+    };
+    let n = NewNotification {
+        user,
+        kind: NotificationKind::VoucherAllocated,
+        title: "工会为您发放了礼包".to_owned(),
+        body: format!(
+            "“{}”（{}）已发到您的卡包。{how}",
+            campaign.item_name, campaign.title
+        ),
+        voucher: Some(voucher),
+        campaign: Some(&campaign.id),
+    };
+    notifications::notify(conn, n, now).map(|_| ())
+}
+
+/// The worker's micro-wish (微心愿) came true with this voucher's hand-over.
+pub fn wish_fulfilled(
+    conn: &mut DbConnection,
+    voucher: &VoucherId,
+    wish_text: &str,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    send(
+        conn,
+        voucher,
+        NotificationKind::WishFulfilled,
+        |a| {
+            (
+                "您的微心愿已实现".to_owned(),
+                format!(
+                    "您的心愿“{wish_text}”已通过“{}”（{}）实现，欢迎评价。",
+                    a.item, a.title
+                ),
+            )
+        },
+        now,
+    )
+}

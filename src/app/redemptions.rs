@@ -9,6 +9,7 @@ use super::changes;
 use crate::auth::scope::{AdminScope, CounterScope, ScopeError};
 use crate::db::schema::{campaigns, memberships, stations, users};
 use crate::db::DbConnection;
+use crate::domain::campaign_modes::HandOver;
 use crate::domain::campaigns as campaign_queries;
 use crate::domain::ids::{RedemptionId, StationId, UserId, VoucherId};
 use crate::domain::phone::Phone;
@@ -121,6 +122,9 @@ pub enum RedeemRefusal {
     /// No voucher has this code (the handler counts it against guessing).
     #[error("unknown code")]
     UnknownCode,
+    /// A hand-over at the door of a voucher whose campaign is collected at a counter.
+    #[error("campaign not delivered")]
+    DeliveryNotOffered,
     /// The counter account is not bound to the station it named.
     #[error("counter not bound to the station")]
     StationNotBound,
@@ -172,7 +176,7 @@ pub fn precheck(
 }
 
 /// The fence's refusal as the counter reads it: `ALREADY_REDEEMED` with the station's name.
-fn fence_refusal(conn: &mut DbConnection, e: RedeemError) -> QueryResult<RedeemRefusal> {
+pub(super) fn fence_refusal(conn: &mut DbConnection, e: RedeemError) -> QueryResult<RedeemRefusal> {
     Ok(match e {
         RedeemError::AlreadyRedeemed(Some(r)) => {
             let station_name: String = stations::table
@@ -205,10 +209,22 @@ pub fn redeem(
         station: &cmd.station_id,
         counter,
         terminal,
+        method: HandOver::Counter,
     };
+    hand_over(conn, r, now)
+}
+
+/// A hand-over at a counter or at the door: the fence, then its webhook event and audit
+/// entry, and the micro-wishes it fulfils, all in the caller's write transaction.
+pub(super) fn hand_over(
+    conn: &mut DbConnection,
+    r: Redeem<'_>,
+    now: NaiveDateTime,
+) -> Result<Redemption, RedeemRefusal> {
+    let (voucher, counter) = (r.voucher, r.counter);
     match redemptions::redeem(conn, r, now) {
         Ok(redemption) => {
-            let data = json!({"redemption_id": redemption.id, "station_id": redemption.station_id});
+            let data = json!({"redemption_id": redemption.id, "station_id": redemption.station_id, "method": redemption.method});
             changes::voucher_changed(
                 conn,
                 Some(counter.as_str()),
@@ -217,6 +233,7 @@ pub fn redeem(
                 data,
                 now,
             )?;
+            super::wishes::fulfil_by(conn, voucher, now)?;
             Ok(redemption)
         }
         Err(e) => Err(fence_refusal(conn, e)?),

@@ -19,6 +19,7 @@ diesel::table! {
         occupation_verified_by -> Nullable<Text>,
         disabled_at -> Nullable<Timestamp>,
         password_change_required -> Bool,
+        address -> Nullable<Text>,
     }
 }
 
@@ -271,6 +272,9 @@ diesel::table! {
         published_at -> Nullable<Timestamp>,
         voucher_valid_days -> Nullable<Integer>,
         next_release_at -> Nullable<Timestamp>,
+        mode -> Text,
+        fulfilment -> Text,
+        allocation_pending -> Bool,
     }
 }
 
@@ -382,6 +386,32 @@ diesel::table! {
         reversed_at -> Nullable<Timestamp>,
         reversed_by -> Nullable<Text>,
         reversal_reason -> Nullable<Text>,
+        method -> Text,
+    }
+}
+
+diesel::table! {
+    voucher_ratings (voucher_id) {
+        voucher_id -> Text,
+        user_id -> Text,
+        campaign_id -> Text,
+        station_id -> Nullable<Text>,
+        score -> Integer,
+        comment -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    wishes (id) {
+        id -> Text,
+        user_id -> Text,
+        category -> Text,
+        text -> Text,
+        status -> Text,
+        created_at -> Timestamp,
+        fulfilled_at -> Nullable<Timestamp>,
+        voucher_id -> Nullable<Text>,
     }
 }
 
@@ -405,6 +435,8 @@ diesel::joinable!(partner_grants -> users (user_id));
 diesel::joinable!(attestations -> partners (partner_id));
 diesel::joinable!(webhook_endpoints -> partners (partner_id));
 diesel::joinable!(webhook_attempts -> outbox (outbox_id));
+diesel::joinable!(voucher_ratings -> vouchers (voucher_id));
+diesel::joinable!(wishes -> users (user_id));
 diesel::allow_tables_to_appear_in_same_query!(
     users,
     unions,
@@ -432,5 +464,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     webhook_attempts,
     password_resets,
     roster_entries,
-    app_settings
+    app_settings,
+    voucher_ratings,
+    wishes
 );

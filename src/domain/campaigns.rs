@@ -6,6 +6,7 @@ use diesel::prelude::*;
 
 use crate::db::schema::{campaign_stations, campaigns, unions};
 use crate::db::DbConnection;
+pub use crate::domain::campaign_modes::{CampaignMode, Fulfilment};
 use crate::domain::ids::{CampaignId, StationId, UnionId, UserId};
 use crate::domain::releases::ReleaseInput;
 use crate::domain::rules::Rule;
@@ -54,6 +55,10 @@ pub struct Campaign {
     pub published_at: Option<NaiveDateTime>,
     pub voucher_valid_days: Option<i32>,
     pub next_release_at: Option<NaiveDateTime>,
+    pub mode: CampaignMode,
+    pub fulfilment: Fulfilment,
+    /// An allocation that has not finished a full pass yet (the jobs finish it).
+    pub allocation_pending: bool,
 }
 
 impl Campaign {
@@ -86,6 +91,8 @@ pub struct CampaignFields {
     pub redeem_until: NaiveDateTime,
     pub rules: String,
     pub voucher_valid_days: Option<i32>,
+    pub mode: CampaignMode,
+    pub fulfilment: Fulfilment,
 }
 
 pub fn create(

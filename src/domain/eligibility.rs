@@ -5,7 +5,7 @@ use diesel::prelude::*;
 
 use crate::db::schema::{membership_applications, memberships, unions, users, vouchers};
 use crate::db::DbConnection;
-use crate::domain::campaigns::{self, Campaign, CampaignStatus};
+use crate::domain::campaigns::{self, Campaign, CampaignMode, CampaignStatus};
 use crate::domain::ids::{UserId, VoucherId};
 use crate::domain::membership::ApplicationStatus;
 use crate::domain::profile::Occupation;
@@ -38,6 +38,7 @@ pub fn facts(profile: ProfileRow, membership: Option<MemberFacts>) -> WorkerFact
         hardship_archived,
         membership,
         application_pending: false,
+        open_wishes: Vec::new(),
     }
 }
 
@@ -58,8 +59,12 @@ pub fn worker_facts(conn: &mut DbConnection, user: &UserId) -> QueryResult<Worke
                 .filter(membership_applications::status.eq(ApplicationStatus::Pending)),
         ))
         .get_result(conn)?;
+    let open_wishes = crate::domain::wishes::open_categories(conn, std::slice::from_ref(user))?
+        .remove(user)
+        .unwrap_or_default();
     Ok(WorkerFacts {
         application_pending,
+        open_wishes,
         ..facts(profile, membership)
     })
 }
@@ -129,6 +134,12 @@ pub fn window(campaign: &Campaign, now: NaiveDateTime) -> Option<Closed> {
             ),
         ))),
         CampaignStatus::Published if now >= campaign.claim_ends_at => Some(ended()),
+        CampaignStatus::Published if campaign.mode == CampaignMode::Allocate => {
+            Some(Closed::NotOpen(Reason::new(
+                "CAMPAIGN_NOT_OPEN",
+                "本活动由工会按名单直接发放，无需领取；符合条件的职工会收到通知，在卡包中查看",
+            )))
+        }
         CampaignStatus::Published => None,
     }
 }
@@ -219,12 +230,16 @@ pub struct DryRun {
     pub unmet: std::collections::BTreeMap<&'static str, u64>,
 }
 
-/// Evaluates the campaign's rules for every current member of unions under
-/// `union_path` ("/" for all). Reads only.
-pub fn dry_run(conn: &mut DbConnection, campaign: &Campaign, union_path: &str) -> QueryResult<DryRun> {
-    let rules = campaign.rules()?;
-    let named = named_unions(conn, &rules)?;
-    let members: Vec<(ProfileRow, (String, NaiveDateTime))> = users::table
+/// A page of the current members of unions under `union_path`, by user id after `after`,
+/// each with what the rules see (open wishes included). Bounded by `limit`, so a walk over
+/// a province's members holds one page at a time.
+pub fn members_page(
+    conn: &mut DbConnection,
+    union_path: &str,
+    after: Option<&UserId>,
+    limit: i64,
+) -> QueryResult<Vec<(UserId, WorkerFacts)>> {
+    let mut query = users::table
         .inner_join(
             memberships::table.on(memberships::user_id
                 .eq(users::id)
@@ -232,24 +247,53 @@ pub fn dry_run(conn: &mut DbConnection, campaign: &Campaign, union_path: &str) -
         )
         .inner_join(unions::table.on(unions::id.eq(memberships::union_id)))
         .filter(unions::path.like(format!("{union_path}%")))
-        .select((PROFILE, (unions::path, memberships::since)))
-        .load(conn)?;
+        .select((users::id, PROFILE, (unions::path, memberships::since)))
+        .order(users::id.asc())
+        .limit(limit)
+        .into_boxed();
+    if let Some(after) = after {
+        query = query.filter(users::id.gt(after));
+    }
+    let rows: Vec<(UserId, ProfileRow, (String, NaiveDateTime))> = query.load(conn)?;
+    let ids: Vec<UserId> = rows.iter().map(|(id, _, _)| id.clone()).collect();
+    let mut wishes = crate::domain::wishes::open_categories(conn, &ids)?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, profile, (union_path, since))| {
+            let mut f = facts(profile, Some(MemberFacts { union_path, since }));
+            f.open_wishes = wishes.remove(&id).unwrap_or_default();
+            (id, f)
+        })
+        .collect())
+}
+
+/// Members read per page by the dry run and the allocation.
+pub const MEMBER_PAGE: i64 = 500;
+
+/// Evaluates the campaign's rules for every current member of unions under
+/// `union_path` ("/" for all), a page at a time. Reads only.
+pub fn dry_run(conn: &mut DbConnection, campaign: &Campaign, union_path: &str) -> QueryResult<DryRun> {
+    let rules = campaign.rules()?;
+    let named = named_unions(conn, &rules)?;
     let mut result = DryRun {
-        members_considered: members.len(),
+        members_considered: 0,
         admitted: 0,
         unmet: Default::default(),
     };
-    for (profile, (union_path, since)) in members {
-        let unmet = rules::unmet(
-            &rules,
-            &facts(profile, Some(MemberFacts { union_path, since })),
-            &named,
-        );
-        if unmet.is_empty() {
-            result.admitted += 1;
-        }
-        for reason in unmet {
-            *result.unmet.entry(reason.code).or_default() += 1;
+    let mut after: Option<UserId> = None;
+    loop {
+        let page = members_page(conn, union_path, after.as_ref(), MEMBER_PAGE)?;
+        let Some((last, _)) = page.last() else { break };
+        after = Some(last.clone());
+        result.members_considered += page.len();
+        for (_, facts) in &page {
+            let unmet = rules::unmet(&rules, facts, &named);
+            if unmet.is_empty() {
+                result.admitted += 1;
+            }
+            for reason in unmet {
+                *result.unmet.entry(reason.code).or_default() += 1;
+            }
         }
     }
     Ok(result)

@@ -65,4 +65,5 @@ typed_id!(
     PartnerCallId,
     EndpointId,
     AttemptId,
+    WishId,
 );

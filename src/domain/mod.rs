@@ -1,12 +1,15 @@
 //! Domain types (parsed, never re-validated) and the queries that own each model.
 
+pub mod allocation;
 pub mod applications;
 pub mod attestations;
 pub mod audit;
 pub mod audit_chain;
+pub mod campaign_modes;
 pub mod campaigns;
 pub mod civil;
 pub mod counter_log;
+pub mod deliveries;
 pub mod eligibility;
 pub mod exports;
 pub mod grants;
@@ -20,6 +23,7 @@ pub mod partner_calls;
 pub mod partners;
 pub mod phone;
 pub mod profile;
+pub mod ratings;
 pub mod redemptions;
 pub mod releases;
 pub mod roster;
@@ -34,6 +38,7 @@ pub mod voucher_reads;
 pub mod voucher_stats;
 pub mod vouchers;
 pub mod webhooks;
+pub mod wishes;
 pub mod workers;
 
 use chrono::{DateTime, NaiveDateTime, SubsecRound, Utc};

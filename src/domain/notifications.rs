@@ -24,6 +24,7 @@ crate::text_enum!(
         VoucherRevoked => "voucher_revoked",
         RedemptionReversed => "redemption_reversed",
         VoucherAllocated => "voucher_allocated",
+        WishFulfilled => "wish_fulfilled",
     }
 );
 

@@ -9,6 +9,7 @@ use diesel::prelude::*;
 
 use crate::db::schema::{redemptions, vouchers};
 use crate::db::{is_unique_violation, DbConnection};
+use crate::domain::campaign_modes::HandOver;
 use crate::domain::ids::{CampaignId, RedemptionId, StationId, UserId, VoucherId};
 use crate::domain::voucher_reads;
 use crate::domain::vouchers::{Voucher, VoucherState, VoucherStatus};
@@ -29,6 +30,8 @@ pub struct Redemption {
     pub reversed_at: Option<NaiveDateTime>,
     pub reversed_by: Option<UserId>,
     pub reversal_reason: Option<String>,
+    /// At a counter or at the door.
+    pub method: HandOver,
 }
 
 /// When and where a voucher's live (unreversed) redemption happened.
@@ -69,6 +72,7 @@ pub struct Redeem<'a> {
     pub station: &'a StationId,
     pub counter: &'a UserId,
     pub terminal: Option<&'a str>,
+    pub method: HandOver,
 }
 
 /// The fence: a conditional update that only one transaction can win, whatever the
@@ -98,6 +102,7 @@ pub fn redeem(conn: &mut DbConnection, r: Redeem<'_>, now: NaiveDateTime) -> Res
             redemptions::counter_id.eq(r.counter),
             redemptions::terminal_id.eq(r.terminal),
             redemptions::redeemed_at.eq(now),
+            redemptions::method.eq(r.method),
         ))
         .execute(conn);
     match inserted {

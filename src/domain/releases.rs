@@ -118,12 +118,29 @@ pub fn unreleased(conn: &mut DbConnection, id: &CampaignId) -> QueryResult<(i64,
 /// Releases every batch of a published or paused campaign that is due at `now`; returns
 /// the units released. Call inside a write transaction.
 pub fn release_due(conn: &mut DbConnection, id: &CampaignId, now: NaiveDateTime) -> QueryResult<i64> {
-    let due: Vec<(i32, i64)> = releases::table
+    release_until(conn, id, Some(now), now)
+}
+
+/// Releases every batch at once, due or not (an allocation hands out all its stock at
+/// publication). Call inside a write transaction.
+pub fn release_all(conn: &mut DbConnection, id: &CampaignId, now: NaiveDateTime) -> QueryResult<i64> {
+    release_until(conn, id, None, now)
+}
+
+fn release_until(
+    conn: &mut DbConnection,
+    id: &CampaignId,
+    cutoff: Option<NaiveDateTime>,
+    now: NaiveDateTime,
+) -> QueryResult<i64> {
+    let mut due = releases::table
         .filter(releases::campaign_id.eq(id))
         .filter(releases::released_at.is_null())
-        .filter(releases::release_at.le(now))
-        .select((releases::seq, releases::quantity))
-        .load(conn)?;
+        .into_boxed();
+    if let Some(cutoff) = cutoff {
+        due = due.filter(releases::release_at.le(cutoff));
+    }
+    let due: Vec<(i32, i64)> = due.select((releases::seq, releases::quantity)).load(conn)?;
     let mut released = 0;
     for (seq, quantity) in due {
         let won = diesel::update(

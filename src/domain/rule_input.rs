@@ -6,6 +6,7 @@ use serde::Deserialize;
 use super::ids::UnionId;
 use super::profile::Occupation;
 use super::rules::Rule;
+use super::wishes::WishCategory;
 
 /// A rule as sent. serde reads internally tagged enums through a buffer that forgets
 /// where inside a rule a value went wrong; this reads the tag, then the rest as an
@@ -24,6 +25,7 @@ enum RuleShape {
     RegionIn { values: Vec<String> },
     HardshipArchived {},
     MemberSinceBefore { date: NaiveDate },
+    Wished { category: WishCategory },
 }
 
 /// Separates a field path inside a rule from the message in a serde error, for
@@ -62,6 +64,7 @@ impl TryFrom<RuleInput> for Rule {
             RuleShape::RegionIn { values } => Self::RegionIn { values },
             RuleShape::HardshipArchived {} => Self::HardshipArchived {},
             RuleShape::MemberSinceBefore { date } => Self::MemberSinceBefore { date },
+            RuleShape::Wished { category } => Self::Wished { category },
         })
     }
 }

@@ -9,6 +9,7 @@ use crate::domain::ids::UnionId;
 use crate::domain::invalid::Invalid;
 use crate::domain::profile::Occupation;
 pub use crate::domain::rule_input::PATH_SEPARATOR;
+use crate::domain::wishes::WishCategory;
 
 /// One condition of a campaign's `rules`, written `{"type": "region_in", "values": [...]}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -16,12 +17,24 @@ pub use crate::domain::rule_input::PATH_SEPARATOR;
 #[serde(try_from = "super::rule_input::RuleInput")]
 pub enum Rule {
     MembershipRequired {},
-    MemberOf { union_id: UnionId },
-    OccupationIn { values: Vec<Occupation> },
+    MemberOf {
+        union_id: UnionId,
+    },
+    OccupationIn {
+        values: Vec<Occupation>,
+    },
     OccupationVerified {},
-    RegionIn { values: Vec<String> },
+    RegionIn {
+        values: Vec<String>,
+    },
     HardshipArchived {},
-    MemberSinceBefore { date: NaiveDate },
+    MemberSinceBefore {
+        date: NaiveDate,
+    },
+    /// Workers with an open micro-wish (微心愿) of this category.
+    Wished {
+        category: WishCategory,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -90,6 +103,8 @@ pub struct WorkerFacts {
     pub membership: Option<MemberFacts>,
     /// A join application awaits a decision (told apart from "never applied").
     pub application_pending: bool,
+    /// The categories of the worker's open micro-wishes.
+    pub open_wishes: Vec<WishCategory>,
 }
 
 #[derive(Debug, Clone)]
@@ -191,6 +206,15 @@ fn check(rule: &Rule, w: &WorkerFacts, unions: &[NamedUnion]) -> Option<Reason> 
         Rule::HardshipArchived {} => {
             (!w.hardship_archived).then(|| Reason::new("NOT_HARDSHIP_ARCHIVED", "本活动仅面向在档困难职工"))
         }
+        Rule::Wished { category } => (!w.open_wishes.contains(category)).then(|| {
+            Reason::new(
+                "NO_MATCHING_WISH",
+                format!(
+                    "本活动面向提出了“{}”类微心愿的职工，您目前没有这类未实现的心愿",
+                    category.label()
+                ),
+            )
+        }),
         Rule::MemberSinceBefore { date } => {
             // A civil date: membership must have begun before that day's 00:00 北京时间.
             let early = w
@@ -230,6 +254,7 @@ mod tests {
             hardship_archived: false,
             membership: None,
             application_pending: false,
+            open_wishes: Vec::new(),
         }
     }
 

@@ -28,6 +28,9 @@ pub struct User {
     pub disabled_at: Option<NaiveDateTime>,
     /// After an admin's reset: every route but `POST /me/password` answers 403.
     pub password_change_required: bool,
+    /// Where deliveries go (送货上门): personal data, shown to its owner and to the counters
+    /// of a delivery campaign the worker holds a voucher of, never in lists or logs.
+    pub address: Option<String>,
 }
 
 #[derive(Debug, Insertable)]
@@ -110,6 +113,7 @@ pub struct ProfileChanges {
     pub name: Option<String>,
     pub region_code: Option<Option<String>>,
     pub employer: Option<Option<String>>,
+    pub address: Option<Option<String>>,
 }
 
 /// Applies the changes; a changed occupation clears `occupation_verified` in the same

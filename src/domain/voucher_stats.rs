@@ -8,6 +8,7 @@ use crate::db::schema::vouchers;
 use crate::db::DbConnection;
 use crate::domain::campaigns::{self, Campaign};
 use crate::domain::ids::{CampaignId, StationId};
+use crate::domain::ratings::{self, RatingSummary};
 use crate::domain::redemptions;
 use crate::domain::releases;
 use crate::domain::vouchers::VoucherStatus;
@@ -69,6 +70,12 @@ pub struct CampaignStats {
     pub by_station: Vec<StationRedemptions>,
     /// Claims and live redemptions per hour (UTC hour starts), oldest first.
     pub timeline: Vec<HourCounts>,
+    /// Live hand-overs at the door (counted in `redeemed` too), and per Beijing day:
+    /// the delivery rounds (批次) as the office sees them.
+    pub delivered: i64,
+    pub delivered_by_day: Vec<DayCount>,
+    /// Ratings of the campaign's hand-overs.
+    pub rating: RatingSummary,
     pub as_of: chrono::DateTime<chrono::Utc>,
 }
 
@@ -132,6 +139,33 @@ pub fn timeline(conn: &mut DbConnection, c: &CampaignId) -> QueryResult<Vec<Hour
 pub struct StationRedemptions {
     pub station_id: StationId,
     pub redeemed: i64,
+    /// Ratings of the hand-overs from this station.
+    pub rating: RatingSummary,
+}
+
+/// One civil (Beijing) day: `date` is `YYYY-MM-DD`.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct DayCount {
+    pub date: String,
+    pub delivered: i64,
+}
+
+/// Live deliveries per civil day, folded from the hourly counts (a civil day is a
+/// whole number of UTC hours from here, so no hour straddles two days).
+fn deliveries_by_day(conn: &mut DbConnection, c: &CampaignId) -> QueryResult<Vec<DayCount>> {
+    let filter = "AND reversed_at IS NULL AND method = 'delivery'";
+    let mut days = std::collections::BTreeMap::<String, i64>::new();
+    for b in per_hour(conn, "redemptions", "redeemed_at", filter, c)? {
+        let hour = chrono::NaiveDateTime::parse_from_str(&format!("{}:00:00", b.hour), "%Y-%m-%d %H:%M:%S")
+            .map_err(|e| diesel::result::Error::DeserializationError(Box::new(e)))?;
+        *days
+            .entry(crate::domain::civil::date_of(hour).to_string())
+            .or_default() += b.n;
+    }
+    Ok(days
+        .into_iter()
+        .map(|(date, delivered)| DayCount { date, delivered })
+        .collect())
 }
 
 pub fn campaign_stats(
@@ -142,10 +176,20 @@ pub fn campaign_stats(
     let counts = counts(conn, &c.id, now)?;
     let remaining = campaigns::remaining(conn, c, now)?;
     let (unreleased, next_release_at) = releases::unreleased(conn, &c.id)?;
+    let rated = ratings::counts(conn, &c.id)?;
+    let station_rating = |s: &StationId| {
+        let scores = rated.iter().filter(|(at, _, _)| at.as_ref() == Some(s));
+        RatingSummary::of(scores.map(|(_, score, n)| (*score, *n)))
+    };
     let by_station = redemptions::live_by_station(conn, &c.id)?
         .into_iter()
-        .map(|(station_id, redeemed)| StationRedemptions { station_id, redeemed })
+        .map(|(station_id, redeemed)| StationRedemptions {
+            rating: station_rating(&station_id),
+            station_id,
+            redeemed,
+        })
         .collect();
+    let delivered_by_day = deliveries_by_day(conn, &c.id)?;
     Ok(CampaignStats {
         campaign_id: c.id.clone(),
         total_stock: c.total_stock,
@@ -155,6 +199,9 @@ pub fn campaign_stats(
         counts,
         by_station,
         timeline: timeline(conn, &c.id)?,
+        delivered: delivered_by_day.iter().map(|d| d.delivered).sum(),
+        delivered_by_day,
+        rating: RatingSummary::of(rated.iter().map(|(_, score, n)| (*score, *n))),
         as_of: crate::domain::utc(now),
     })
 }

@@ -6,11 +6,14 @@ use serde_json::json;
 
 use super::{ApiError, ErrorCode};
 use crate::app::accounts::AccountRefusal;
+use crate::app::allocation::AllocationRefusal;
 use crate::app::campaigns::CampaignRefusal;
 use crate::app::claims::{CancelRefusal, ClaimRefusal};
 use crate::app::membership::MembershipRefusal;
 use crate::app::org::OrgRefusal;
+use crate::app::ratings::RatingRefusal;
 use crate::app::redemptions::{AdminVoucherRefusal, RedeemRefusal};
+use crate::app::wishes::WishRefusal;
 use crate::auth::scope::ScopeError;
 use crate::auth::sessions::RotationRefusal;
 use crate::domain::membership::MembershipError;
@@ -150,6 +153,7 @@ impl From<RedeemRefusal> for ApiError {
                 .with_extension("redeemed_at", json!(utc(at)))
                 .with_extension("station_id", json!(station))
                 .with_extension("station_name", json!(station_name)),
+            RedeemRefusal::DeliveryNotOffered => ErrorCode::DeliveryNotOffered.into(),
             RedeemRefusal::Fence(e) => e.into(),
             RedeemRefusal::Scope(e) => e.into(),
             RedeemRefusal::Database(e) => e.into(),
@@ -175,6 +179,7 @@ impl From<CampaignRefusal> for ApiError {
             CampaignRefusal::Conflict(detail) => {
                 ApiError::new(ErrorCode::CampaignStateConflict).with_detail(detail)
             }
+            CampaignRefusal::Allocation(e) => e.into(),
             CampaignRefusal::Scope(e) => e.into(),
             CampaignRefusal::Database(e) => e.into(),
         }
@@ -219,6 +224,50 @@ impl From<crate::app::partners::PartnerRefusal> for ApiError {
             PartnerRefusal::NotFound => ApiError::new(ErrorCode::NotFound).with_detail("没有这个合作方"),
             PartnerRefusal::Scope(e) => e.into(),
             PartnerRefusal::Database(e) => e.into(),
+        }
+    }
+}
+
+impl From<AllocationRefusal> for ApiError {
+    fn from(e: AllocationRefusal) -> Self {
+        match e {
+            AllocationRefusal::StockInsufficient { admitted, available } => {
+                ApiError::new(ErrorCode::StockInsufficient)
+                    .with_detail(format!(
+                        "符合条件且尚未发放的职工有 {admitted} 人，剩余库存只有 {available} 份；请先增加库存，一份也没有发出"
+                    ))
+                    .with_extension("admitted", json!(admitted))
+                    .with_extension("available", json!(available))
+            }
+            AllocationRefusal::Conflict(detail) => {
+                ApiError::new(ErrorCode::CampaignStateConflict).with_detail(detail)
+            }
+            AllocationRefusal::Scope(e) => e.into(),
+            AllocationRefusal::Database(e) => e.into(),
+        }
+    }
+}
+
+impl From<RatingRefusal> for ApiError {
+    fn from(e: RatingRefusal) -> Self {
+        match e {
+            RatingRefusal::Invalid(e) => e.into(),
+            RatingRefusal::NotFound => ErrorCode::VoucherNotFound.into(),
+            RatingRefusal::NotRedeemed => ApiError::new(ErrorCode::VoucherNotRedeemed)
+                .with_detail("这张券还没有核销或送达，领到礼包后再来评价"),
+            RatingRefusal::AlreadyRated => ErrorCode::AlreadyRated.into(),
+            RatingRefusal::Database(e) => e.into(),
+        }
+    }
+}
+
+impl From<WishRefusal> for ApiError {
+    fn from(e: WishRefusal) -> Self {
+        match e {
+            WishRefusal::Invalid(e) => e.into(),
+            WishRefusal::AlreadyOpen => ApiError::new(ErrorCode::WishAlreadyOpen)
+                .with_detail("您已有一个这一类的心愿在等待实现，实现后可再提新的"),
+            WishRefusal::Database(e) => e.into(),
         }
     }
 }

@@ -3,14 +3,15 @@
 
 use actix_web::{web, HttpResponse};
 
+use crate::app::allocation;
 use crate::app::campaigns::{self as app, CampaignEdit, Move, NewCampaign};
 use crate::auth::scope::{AdminScope, ADMIN_ROLES};
 use crate::auth::Principal;
 use crate::db;
-use crate::domain::campaigns;
-use crate::domain::ids::CampaignId;
+use crate::domain::campaigns::{self, CampaignMode, CampaignStatus};
+use crate::domain::ids::{CampaignId, UserId};
 use crate::domain::now;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 use crate::http::json::{Json, Query};
 use crate::http::pagination;
 use crate::state::AppState;
@@ -70,13 +71,54 @@ async fn transition(
     step: Move,
 ) -> Result<HttpResponse, ApiError> {
     principal.require(ADMIN_ROLES)?;
+    let who = principal.user_id.clone();
     let view = db::transaction(&state.pool, move |conn| {
         let scope = AdminScope::load(conn, &principal)?;
         let moved = app::transition(conn, &scope, &id, step, now())?;
         Ok::<_, ApiError>(views::detail(conn, moved)?)
     })
     .await?;
-    Ok(HttpResponse::Ok().json(view))
+    let allocating = view.mode == CampaignMode::Allocate && view.status == CampaignStatus::Published;
+    if step != Move::Publish || !allocating {
+        return Ok(HttpResponse::Ok().json(view));
+    }
+    // Published and checked: the vouchers go out a batch per transaction.
+    let allocated = run_allocation(&state, view.id.clone(), who).await?;
+    let view = db::run(&state.pool, move |conn| {
+        let c = campaigns::find(conn, &view.id)?.ok_or(ApiError::new(ErrorCode::NotFound))?;
+        Ok::<_, ApiError>(views::detail(conn, c)?)
+    })
+    .await?;
+    let mut body = serde_json::to_value(view).map_err(ApiError::internal)?;
+    body["allocated"] = allocated.into();
+    Ok(HttpResponse::Ok().json(body))
+}
+
+async fn run_allocation(state: &AppState, id: CampaignId, who: UserId) -> Result<i64, ApiError> {
+    let (keys, plan) = (state.voucher_keys.clone(), state.allocation_plan);
+    db::run(&state.pool, move |conn| {
+        Ok::<_, ApiError>(allocation::run(conn, &id, &keys, plan, Some(&who), now())?)
+    })
+    .await
+}
+
+/// `POST /admin/campaigns/{id}/allocate`: vouchers for the workers admitted since the
+/// last pass → `{allocated, admitted}` (contract v1.1).
+pub async fn allocate(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<CampaignId>,
+    _body: Json<serde_json::Map<String, serde_json::Value>>,
+) -> Result<HttpResponse, ApiError> {
+    let (id, who) = (id.into_inner(), principal.user_id.clone());
+    let checked = id.clone();
+    let admitted = db::transaction(&state.pool, move |conn| {
+        let (c, _) = AdminScope::load(conn, &principal)?.campaign(conn, &checked)?;
+        Ok::<_, ApiError>(allocation::top_up(conn, &c, now())?)
+    })
+    .await?;
+    let allocated = run_allocation(&state, id, who).await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({"allocated": allocated, "admitted": admitted})))
 }
 
 pub async fn publish(

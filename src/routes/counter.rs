@@ -106,7 +106,39 @@ async fn redeem_once(
         throttle::refund_guess(&st, &throttle::code_guess_key(&me)).await;
     }
     let voucher = prechecked?;
-    let lock_key = format!("lock:redeem:{}", voucher.id);
+    let id = voucher.id.clone();
+    fenced(&st, &id, move |conn| {
+        let redemption = app::redeem(conn, &voucher, &cmd, &me, terminal.as_deref(), now())?;
+        finish(conn, redemption, ticket.as_ref())
+    })
+    .await
+}
+
+/// The hand-over's answer, stored with its idempotency ticket in the same transaction.
+pub(super) fn finish(
+    conn: &mut db::DbConnection,
+    redemption: crate::domain::redemptions::Redemption,
+    ticket: Option<&Ticket>,
+) -> Result<(StatusCode, String), ApiError> {
+    let answer = serde_json::to_string(&RedemptionView::from(redemption)).map_err(ApiError::internal)?;
+    if let Some(ticket) = ticket {
+        ticket.complete(conn, StatusCode::CREATED, &answer)?;
+    }
+    Ok((StatusCode::CREATED, answer))
+}
+
+/// Lock the voucher (so a second counter is told "in progress" rather than racing), then
+/// `work` in one write transaction behind the database fence. If the lock service is
+/// down, the fence alone decides: never twice, never a hang.
+pub(super) async fn fenced<F>(
+    st: &AppState,
+    voucher: &crate::domain::ids::VoucherId,
+    work: F,
+) -> Result<(StatusCode, String), ApiError>
+where
+    F: FnOnce(&mut db::DbConnection) -> Result<(StatusCode, String), ApiError> + Send + 'static,
+{
+    let lock_key = format!("lock:redeem:{voucher}");
     let lease = match st.locks.try_acquire(&lock_key, REDEMPTION_LOCK_TTL).await {
         Ok(Some(lease)) => Some(lease),
         Ok(None) => return Err(ErrorCode::RedemptionInProgress.into()),
@@ -115,15 +147,7 @@ async fn redeem_once(
             None
         }
     };
-    let result = db::transaction(&st.pool, move |conn| {
-        let redemption = app::redeem(conn, &voucher, &cmd, &me, terminal.as_deref(), now())?;
-        let answer = serde_json::to_string(&RedemptionView::from(redemption)).map_err(ApiError::internal)?;
-        if let Some(ticket) = &ticket {
-            ticket.complete(conn, StatusCode::CREATED, &answer)?;
-        }
-        Ok((StatusCode::CREATED, answer))
-    })
-    .await;
+    let result = db::transaction(&st.pool, work).await;
     if let Some(lease) = lease {
         if let Err(e) = st.locks.release(&lease).await {
             tracing::warn!(error = %e, "could not release a redemption lock; it expires on its own");

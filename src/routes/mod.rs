@@ -8,6 +8,7 @@ pub mod campaign_reports;
 pub mod campaigns;
 pub mod campaigns_admin;
 pub mod counter;
+pub mod deliveries;
 pub mod directory;
 pub mod exports;
 pub mod me;
@@ -25,6 +26,7 @@ pub mod roster;
 pub mod staff;
 pub mod wallet;
 pub mod webhook_endpoints;
+pub mod wishes;
 pub mod workers;
 
 use actix_web::middleware::from_fn;
@@ -100,6 +102,8 @@ routes! {
     "/api/v1/me/vouchers/{id}" => { GET: wallet::show },
     "/api/v1/me/vouchers/{id}/qr.svg" => { GET: wallet::qr_svg },
     "/api/v1/me/vouchers/{id}/cancel" => { POST: wallet::cancel },
+    "/api/v1/me/vouchers/{id}/rating" => { POST: wallet::rate },
+    "/api/v1/me/wishes" => { GET: wishes::mine, POST: wishes::create },
     "/api/v1/campaigns" => { GET: campaigns::list },
     "/api/v1/campaigns/{id}" => { GET: campaigns::show },
     "/api/v1/campaigns/{id}/eligibility" => { GET: campaigns::eligibility },
@@ -110,6 +114,7 @@ routes! {
     "/api/v1/admin/campaigns/{id}/publish" => { POST: campaigns_admin::publish },
     "/api/v1/admin/campaigns/{id}/pause" => { POST: campaigns_admin::pause },
     "/api/v1/admin/campaigns/{id}/close" => { POST: campaigns_admin::close },
+    "/api/v1/admin/campaigns/{id}/allocate" => { POST: campaigns_admin::allocate },
     "/api/v1/admin/campaigns/{id}/stats" => { GET: campaign_reports::stats },
     "/api/v1/admin/campaigns/{id}/dry-run" => { GET: campaign_reports::dry_run },
     "/api/v1/admin/campaigns/{id}/vouchers" => { GET: campaign_reports::vouchers },
@@ -137,6 +142,8 @@ routes! {
     "/api/v1/counter/membership-applications" => { POST: membership::onsite },
     "/api/v1/counter/lookups" => { POST: counter::lookup },
     "/api/v1/counter/redemptions" => { GET: counter::today, POST: counter::redeem },
+    "/api/v1/counter/deliveries" => { GET: deliveries::list, POST: deliveries::deliver },
+    "/api/v1/admin/wishes/summary" => { GET: wishes::summary },
     "/api/v1/admin/campaigns/{id}/redemptions" => { GET: redemptions_admin::list },
     "/api/v1/admin/redemptions/{id}/reverse" => { POST: redemptions_admin::reverse },
     "/api/v1/admin/vouchers/{id}/revoke" => { POST: redemptions_admin::revoke },

@@ -95,3 +95,28 @@ pub async fn qr_svg(
         .insert_header((actix_web::http::header::CACHE_CONTROL, "private, no-store"))
         .body(svg))
 }
+
+/// `POST /me/vouchers/{id}/rating` `{score, comment?}` → 201 once the voucher is redeemed
+/// or delivered (contract v1.1).
+pub async fn rate(
+    state: web::Data<AppState>,
+    principal: Principal,
+    id: web::Path<VoucherId>,
+    body: crate::http::json::Json<crate::app::ratings::RatingInput>,
+) -> Result<HttpResponse, ApiError> {
+    let (id, body) = (id.into_inner(), body.into_inner());
+    let r = db::transaction(&state.pool, move |conn| {
+        Ok::<_, ApiError>(crate::app::ratings::rate(
+            conn,
+            &principal.user_id,
+            &id,
+            &body,
+            now(),
+        )?)
+    })
+    .await?;
+    Ok(HttpResponse::Created().json(serde_json::json!({
+        "voucher_id": r.voucher_id, "score": r.score, "comment": r.comment,
+        "station_id": r.station_id, "created_at": crate::domain::utc(r.created_at),
+    })))
+}

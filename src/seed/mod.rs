@@ -5,6 +5,7 @@ use crate::db::{self, DbPool};
 use crate::domain::now;
 use crate::domain::phone::Phone;
 
+mod handouts;
 mod world;
 use crate::domain::ids::UserId;
 use crate::domain::profile::{Password, PersonName, Role};
@@ -38,7 +39,7 @@ pub async fn create_platform_admin(
     .await?
 }
 
-pub async fn run(pool: DbPool) -> anyhow::Result<()> {
+pub async fn run(pool: DbPool, keys: crate::domain::voucher_code::VoucherKeys) -> anyhow::Result<()> {
     let hash = PasswordHasher::new(1)
         .map_err(anyhow::Error::msg)?
         .hash(DEMO_PASSWORD.to_owned())
@@ -46,7 +47,9 @@ pub async fn run(pool: DbPool) -> anyhow::Result<()> {
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let report = tokio::task::spawn_blocking(move || -> anyhow::Result<Vec<String>> {
         let mut conn = pool.get()?;
-        db::write_tx(&mut conn, |conn| world::build(conn, &hash))
+        let mut lines = db::write_tx(&mut conn, |conn| world::build(conn, &hash))?;
+        lines.extend(handouts::build(&mut conn, &keys)?);
+        Ok(lines)
     })
     .await??;
     println!("Demo world ready. Logins (password for all: {DEMO_PASSWORD}):");

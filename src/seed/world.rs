@@ -261,6 +261,8 @@ fn ensure_care_packs(
         redeem_until: start + Duration::days(60),
         rules: serde_json::to_string(&rules)?,
         voucher_valid_days: None,
+        mode: Default::default(),
+        fulfilment: Default::default(),
     };
     let campaign = campaigns::create(conn, &luqiao.id, &fields, stations, None, admin, start)?;
     campaigns::transition(

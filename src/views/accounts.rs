@@ -24,6 +24,8 @@ pub struct AccountView {
     pub employer: Option<String>,
     pub occupation_verified: bool,
     pub hardship_archived: bool,
+    /// The delivery address: the owner's own view only.
+    pub address: Option<String>,
     pub created_at: DateTime<Utc>,
 }
 
@@ -39,6 +41,7 @@ impl From<&User> for AccountView {
             employer: u.employer.clone(),
             occupation_verified: u.occupation_verified,
             hardship_archived: u.hardship_archived,
+            address: u.address.clone(),
             created_at: utc(u.created_at),
         }
     }

@@ -5,7 +5,7 @@ use diesel::QueryResult;
 use serde::Serialize;
 
 use crate::db::DbConnection;
-use crate::domain::campaigns::{self, Campaign, CampaignStatus};
+use crate::domain::campaigns::{self, Campaign, CampaignMode, CampaignStatus, Fulfilment};
 use crate::domain::ids::{CampaignId, StationId, UnionId};
 use crate::domain::org::{self, Station};
 use crate::domain::releases;
@@ -21,6 +21,10 @@ pub struct CampaignView {
     pub item_name: String,
     pub description: Option<String>,
     pub status: CampaignStatus,
+    /// `claim` or `allocate` (精准发放).
+    pub mode: CampaignMode,
+    /// `pickup` or `delivery` (送货上门).
+    pub fulfilment: Fulfilment,
     pub total_stock: i64,
     /// Released units not held by a live voucher (`campaigns::remaining`: one definition).
     pub remaining: i64,
@@ -57,6 +61,8 @@ pub fn summary(conn: &mut DbConnection, c: Campaign) -> QueryResult<CampaignView
         item_name: c.item_name,
         description: c.description,
         status: c.status,
+        mode: c.mode,
+        fulfilment: c.fulfilment,
         total_stock: c.total_stock,
         remaining,
         unreleased,

@@ -139,6 +139,8 @@ pub struct RedemptionView {
     pub terminal_id: Option<String>,
     pub reversed_at: Option<DateTime<Utc>>,
     pub reversal_reason: Option<String>,
+    /// `counter` (at a station) or `delivery` (at the door).
+    pub method: crate::domain::campaign_modes::HandOver,
 }
 
 impl From<Redemption> for RedemptionView {
@@ -152,6 +154,7 @@ impl From<Redemption> for RedemptionView {
             terminal_id: r.terminal_id,
             reversed_at: r.reversed_at.map(utc),
             reversal_reason: r.reversal_reason,
+            method: r.method,
         }
     }
 }

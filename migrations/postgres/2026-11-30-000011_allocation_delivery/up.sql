@@ -1,0 +1,50 @@
+-- Allocation (精准发放), delivery (送货上门), ratings and micro-wishes (微心愿), contract
+-- v1.1 "Allocation, delivery, ratings, wishes".
+
+-- How a campaign hands out vouchers and how the goods reach the worker. An allocation that
+-- has not finished a full pass since publication (or since a crash) stays `pending`, and
+-- the jobs finish it; the vouchers' unique key makes any number of passes issue one each.
+ALTER TABLE campaigns ADD COLUMN mode TEXT NOT NULL DEFAULT 'claim' CHECK (mode IN ('claim', 'allocate'));
+ALTER TABLE campaigns ADD COLUMN fulfilment TEXT NOT NULL DEFAULT 'pickup'
+    CHECK (fulfilment IN ('pickup', 'delivery'));
+ALTER TABLE campaigns ADD COLUMN allocation_pending BOOLEAN NOT NULL DEFAULT FALSE;
+
+-- Where a delivery goes: personal data, shown only to counters of a delivery campaign.
+ALTER TABLE users ADD COLUMN address TEXT;
+
+-- A hand-over at the door is a redemption like one at a counter (the same fence and the
+-- same one live record per voucher), told apart for the stats.
+ALTER TABLE redemptions ADD COLUMN method TEXT NOT NULL DEFAULT 'counter'
+    CHECK (method IN ('counter', 'delivery'));
+
+-- One rating per voucher: the primary key is what refuses a second one.
+CREATE TABLE voucher_ratings (
+    voucher_id TEXT PRIMARY KEY REFERENCES vouchers (id),
+    user_id TEXT NOT NULL REFERENCES users (id),
+    campaign_id TEXT NOT NULL REFERENCES campaigns (id),
+    station_id TEXT REFERENCES stations (id),
+    score INTEGER NOT NULL CHECK (score BETWEEN 1 AND 5),
+    comment TEXT,
+    created_at TIMESTAMP NOT NULL
+);
+CREATE INDEX voucher_ratings_campaign_idx ON voucher_ratings (campaign_id, station_id);
+
+-- A worker has at most one open wish per category (the partial unique index).
+CREATE TABLE wishes (
+    id TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL REFERENCES users (id),
+    category TEXT NOT NULL CHECK (category IN ('warmth', 'food', 'daily', 'health', 'tools', 'other')),
+    text TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('open', 'fulfilled')),
+    created_at TIMESTAMP NOT NULL,
+    fulfilled_at TIMESTAMP,
+    voucher_id TEXT REFERENCES vouchers (id)
+);
+CREATE UNIQUE INDEX wishes_one_open ON wishes (user_id, category) WHERE status = 'open';
+CREATE INDEX wishes_user_idx ON wishes (user_id, id);
+
+ALTER TABLE notifications DROP CONSTRAINT notifications_kind_check;
+ALTER TABLE notifications ADD CONSTRAINT notifications_kind_check CHECK (kind IN (
+    'membership_approved', 'membership_rejected', 'membership_ended', 'voucher_expiring',
+    'voucher_expired', 'voucher_revoked', 'redemption_reversed', 'voucher_allocated',
+    'wish_fulfilled'));
