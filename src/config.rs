@@ -105,10 +105,11 @@ fn cpus() -> usize {
 }
 
 impl Config {
-    /// How allocations run (`ALLOCATION_BATCH_SIZE`, at least 1).
+    /// How allocations run (`ALLOCATION_BATCH_SIZE`, 1–1,000: a batch's multi-row insert
+    /// stays far below either database's limit on bound parameters).
     pub fn allocation_plan(&self) -> crate::app::allocation::Plan {
         crate::app::allocation::Plan {
-            batch_size: i64::try_from(self.allocation_batch_size.max(1)).unwrap_or(500),
+            batch_size: i64::try_from(self.allocation_batch_size.clamp(1, 1000)).unwrap_or(500),
             abort_after_batches: self.fault_abort_after_allocation_batches,
         }
     }

@@ -121,7 +121,10 @@ fn stored_work(
     // An allocation a crash (or a failed batch) left unfinished; a minute's grace keeps
     // the jobs from doubling the work of a pass still running (it would be safe, only slow).
     for id in crate::domain::allocation::pending(&mut conn, now - chrono::Duration::minutes(1), BATCH)? {
-        if let Err(e) = crate::app::allocation::run(&mut conn, &id, keys, cfg.allocation, None, now) {
+        let generation = crate::domain::allocation::generation(&mut conn, &id)?;
+        if let Err(e) =
+            crate::app::allocation::run(&mut conn, &id, keys, cfg.allocation, None, generation, now)
+        {
             tracing::warn!(campaign = %id, error = %e, "allocation not finished; retrying next tick");
         }
     }

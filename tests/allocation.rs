@@ -240,6 +240,55 @@ async fn a_crash_between_batches_then_a_retry_still_gives_one_voucher_each() {
 }
 
 #[tokio::test]
+async fn the_jobs_finish_an_allocation_a_crash_left_half_done() {
+    let app = spawn_app_with(without_jobs).await;
+    let w = app.world().await;
+    let admin = w.luqiao_admin.access.as_str();
+    members(&app, &w.luqiao, 600, 300).await;
+    let id = draft_allocation(&app, &w, 300).await;
+    let mut binary = Binary::start(
+        &app.config,
+        &[
+            ("ALLOCATION_BATCH_SIZE", "50"),
+            ("FAULT_ABORT_AFTER_ALLOCATION_BATCHES", "1"),
+            ("JOBS_ENABLED", "false"),
+        ],
+    )
+    .await;
+    let client = reqwest::Client::builder().no_proxy().build().unwrap();
+    let publish_there = client
+        .post(format!("{}/api/v1/admin/campaigns/{id}/publish", binary.base))
+        .bearer_auth(admin)
+        .json(&json!({}))
+        .send();
+    let outcome = tokio::time::timeout(Duration::from_secs(60), publish_there)
+        .await
+        .expect("the publish is answered or dropped within a minute");
+    assert!(outcome.is_err(), "the process died mid-allocation");
+    assert!(!binary.exited(30).await.success());
+    let partial = vouchers(&app, &id);
+    assert!(0 < partial && partial < 300, "{partial} vouchers after the crash");
+
+    // The crashed pass's last batch is long past, so an instance's jobs take it over.
+    app.sql(&format!(
+        "UPDATE campaigns SET allocation_heartbeat = '2000-01-01 00:00:00' WHERE id = '{id}'"
+    ));
+    let mut config = app.config.clone();
+    config.jobs.enabled = true;
+    common::jobs::fast_jobs(&mut config);
+    let _instance = start(config, None).await;
+    let done =
+        format!("SELECT COUNT(*) AS n FROM campaigns WHERE id = '{id}' AND allocation_pending = FALSE");
+    common::jobs::eventually(60, "the jobs finish the allocation", || async {
+        (count(&app, &done) == 1).then_some(())
+    })
+    .await;
+    assert_eq!(vouchers(&app, &id), 300);
+    assert_eq!(holders(&app, &id), 300);
+    assert_eq!(allocation_notices(&app), 300, "one notice per voucher");
+}
+
+#[tokio::test]
 async fn eligibility_on_an_allocate_campaign_says_it_is_allocated_not_claimed() {
     let app = spawn_app().await;
     let w = app.world().await;

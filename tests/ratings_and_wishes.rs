@@ -168,6 +168,65 @@ async fn a_wish_is_filed_counted_targeted_and_fulfilled_end_to_end() {
 // ---- helpers ----
 
 /// Claims a voucher of `campaign` (201) and returns the answer.
+#[tokio::test]
+async fn a_reversed_hand_over_reopens_the_wish_and_drops_its_rating() {
+    let app = spawn_app().await;
+    let w = app.world().await;
+    let admin = &w.luqiao_admin.access;
+    let (_, wisher, _) = app.member(&w.luqiao, &w.luqiao_admin).await;
+    let gloves = json!({"category": "warmth", "text": "冬天需要一副手套"});
+    let wish = app.created("/api/v1/me/wishes", &wisher.access, gloves).await;
+    let rules = json!([{"type": "wished", "category": "warmth"}]);
+    let campaign = app
+        .campaign(admin, &w.luqiao, 5, rules, &[&w.luqiao_station])
+        .await;
+    let voucher = claimed(&app, &campaign, &wisher).await;
+    let voucher_id = voucher["id"].as_str().unwrap();
+    let redemption = redeem(&app, &w, voucher["code"].as_str().unwrap()).await;
+    let rated = rate(&app, &wisher, voucher_id, &json!({"score": 5})).await;
+    assert_eq!(rated.status().as_u16(), 201);
+
+    // The counter redeemed by mistake; the office reverses it (冲正).
+    let path = format!(
+        "/api/v1/admin/redemptions/{}/reverse",
+        redemption["id"].as_str().unwrap()
+    );
+    let reversed = app.post_auth(&path, admin, &json!({"reason": "误核销"})).await;
+    assert_eq!(
+        reversed.status().as_u16(),
+        200,
+        "{}",
+        reversed.text().await.unwrap()
+    );
+
+    let mine = app.read_ok("/api/v1/me/wishes", &wisher.access).await;
+    assert_eq!(mine["items"][0]["id"], wish["id"], "{mine}");
+    assert_eq!(
+        mine["items"][0]["status"], "open",
+        "the wish is open again: {mine}"
+    );
+    assert!(mine["items"][0]["fulfilled_at"].is_null(), "{mine}");
+    let again = app.eligibility(&campaign, &wisher.access).await;
+    assert!(
+        !reason_codes(&again).iter().any(|c| c == "NO_MATCHING_WISH"),
+        "the reopened wish still admits them: {again}"
+    );
+    let stats = app.stats(&campaign, admin).await;
+    assert_eq!(
+        stats["rating"]["count"], 0,
+        "the rating went with the hand-over: {stats}"
+    );
+    let early = rate(&app, &wisher, voucher_id, &json!({"score": 4})).await;
+    assert_problem(early, 409, "VOUCHER_NOT_REDEEMED").await;
+
+    // Collected for real this time: fulfilled again, and rated once more.
+    redeem(&app, &w, voucher["code"].as_str().unwrap()).await;
+    let mine = app.read_ok("/api/v1/me/wishes", &wisher.access).await;
+    assert_eq!(mine["items"][0]["status"], "fulfilled", "{mine}");
+    let rated = rate(&app, &wisher, voucher_id, &json!({"score": 4})).await;
+    assert_eq!(rated.status().as_u16(), 201);
+}
+
 async fn claimed(app: &TestApp, campaign: &str, worker: &Tokens) -> Value {
     let resp = app.claim(campaign, &worker.access).await;
     let status = resp.status().as_u16();

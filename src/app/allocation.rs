@@ -26,9 +26,14 @@ use crate::domain::{org, releases, stock};
 /// Why an allocation (at publication or a top-up) is refused.
 #[derive(Debug, thiserror::Error)]
 pub enum AllocationRefusal {
-    /// More workers admitted (and not yet allocated) than units left; nothing was issued.
+    /// More workers admitted (and not yet allocated) than units left. `allocated` is what
+    /// the pass had issued before it stopped (0 when the check before it refused).
     #[error("stock insufficient: {admitted} admitted, {available} available")]
-    StockInsufficient { admitted: i64, available: i64 },
+    StockInsufficient {
+        admitted: i64,
+        available: i64,
+        allocated: i64,
+    },
     /// Not an allocate campaign, or not published; says why.
     #[error("conflict: {0}")]
     Conflict(String),
@@ -104,9 +109,14 @@ fn admitted_page(
 }
 
 /// Checks the stock covers every admitted worker without a voucher: all of the stock is
-/// released (an allocation has no batches), then the walk counts. Call inside the
-/// publication's (or the top-up's first) transaction; a refusal rolls it back.
-pub fn prepare(conn: &mut DbConnection, c: &Campaign, now: NaiveDateTime) -> Result<i64, AllocationRefusal> {
+/// released (an allocation has no batches), then the walk counts; then marks a pass begun.
+/// Returns the count and the pass's generation (for `run`). Call inside the publication's
+/// (or the top-up's first) transaction; a refusal rolls it back.
+pub fn prepare(
+    conn: &mut DbConnection,
+    c: &Campaign,
+    now: NaiveDateTime,
+) -> Result<(i64, i32), AllocationRefusal> {
     releases::release_all(conn, &c.id, now)?;
     let a = admission(conn, c)?;
     let mut admitted = 0_i64;
@@ -119,10 +129,13 @@ pub fn prepare(conn: &mut DbConnection, c: &Campaign, now: NaiveDateTime) -> Res
     }
     let available = stock::claimable(conn, &c.id)?;
     if admitted > available {
-        return Err(AllocationRefusal::StockInsufficient { admitted, available });
+        return Err(AllocationRefusal::StockInsufficient {
+            admitted,
+            available,
+            allocated: 0,
+        });
     }
-    allocation::mark_pending(conn, &c.id, true)?;
-    Ok(admitted)
+    Ok((admitted, allocation::begin(conn, &c.id, now)?))
 }
 
 /// Issues the vouchers of one page of members, with their units, notifications, webhook
@@ -143,6 +156,9 @@ fn batch(
             c.status.label()
         )));
     }
+    if now >= c.claim_ends_at {
+        return Err(AllocationRefusal::Conflict("发放截止时间已过，不再发放".into()));
+    }
     let a = admission(conn, &c)?;
     let (last, admitted) = admitted_page(conn, &c, &a, after, plan.batch_size)?;
     let issued = allocation::issue(conn, &c, &admitted, keys, now)?;
@@ -152,8 +168,10 @@ fn batch(
         return Err(AllocationRefusal::StockInsufficient {
             admitted: count,
             available,
+            allocated: 0,
         });
     }
+    allocation::heartbeat(conn, &c.id, now)?;
     let expires = c.expiry_for(now);
     for (voucher, user) in &issued {
         notices::allocated(conn, voucher, user, &c, expires, now)?;
@@ -164,23 +182,45 @@ fn batch(
     Ok((last, count))
 }
 
-/// A full pass over the campaign's subtree, a batch per transaction on `conn`; clears the
-/// pending mark when it completes. `actor` is the admin who asked (`None`: the jobs).
+/// A full pass over the campaign's subtree, a batch per transaction on `conn`, as pass
+/// `generation` (from `prepare`, or `allocation::generation` when the jobs resume one).
+/// It ends for good — the pending mark cleared, unless a newer pass began — when it
+/// completes, when the stock runs out (workers admitted after the check), or when the
+/// campaign is no longer open; a database failure leaves it pending for the jobs.
+/// `actor` is the admin who asked (`None`: the jobs).
 pub fn run(
     conn: &mut DbConnection,
     id: &CampaignId,
     keys: &VoucherKeys,
     plan: Plan,
     actor: Option<&UserId>,
+    generation: i32,
     now: NaiveDateTime,
 ) -> Result<i64, AllocationRefusal> {
     let mut after: Option<UserId> = None;
     let mut total = 0_i64;
     let mut committed = 0_u32;
     loop {
-        let (last, issued) = db::write_tx(conn, |conn| {
+        let done = db::write_tx(conn, |conn| {
             batch(conn, id, after.as_ref(), keys, plan, actor, now)
-        })?;
+        });
+        let (last, issued) = match done {
+            Ok(step) => step,
+            Err(e @ AllocationRefusal::Database(_)) => return Err(e),
+            Err(refused) => {
+                db::write_tx(conn, |conn| stopped(conn, id, generation, total, &refused, now))?;
+                return Err(match refused {
+                    AllocationRefusal::StockInsufficient {
+                        admitted, available, ..
+                    } => AllocationRefusal::StockInsufficient {
+                        admitted,
+                        available,
+                        allocated: total,
+                    },
+                    other => other,
+                });
+            }
+        };
         total += issued;
         committed += 1;
         if plan.abort_after_batches == Some(committed) {
@@ -193,14 +233,42 @@ pub fn run(
         let Some(last) = last else { break };
         after = Some(last);
     }
-    db::write_tx(conn, |conn| allocation::mark_pending(conn, id, false))?;
+    db::write_tx(conn, |conn| allocation::finish(conn, id, generation))?;
     Ok(total)
+}
+
+/// A pass stopped for good: the mark cleared and the stop audited, so the office sees why.
+fn stopped(
+    conn: &mut DbConnection,
+    id: &CampaignId,
+    generation: i32,
+    allocated: i64,
+    why: &AllocationRefusal,
+    now: NaiveDateTime,
+) -> Result<(), AllocationRefusal> {
+    allocation::finish(conn, id, generation)?;
+    let union = campaigns::find(conn, id)?.map(|c| c.union_id);
+    let data = json!({"allocated": allocated, "reason": why.to_string()});
+    changes::audited(
+        conn,
+        None,
+        "campaign.allocation_stopped",
+        ("campaign", id.as_str()),
+        union.as_ref(),
+        data,
+        now,
+    )?;
+    Ok(())
 }
 
 /// `POST /admin/campaigns/{id}/allocate` before its pass: the campaign must be a published
 /// allocate campaign still in its window, and the stock must cover the workers admitted
 /// since. Call inside a write transaction; then `run`.
-pub fn top_up(conn: &mut DbConnection, c: &Campaign, now: NaiveDateTime) -> Result<i64, AllocationRefusal> {
+pub fn top_up(
+    conn: &mut DbConnection,
+    c: &Campaign,
+    now: NaiveDateTime,
+) -> Result<(i64, i32), AllocationRefusal> {
     if c.mode != CampaignMode::Allocate {
         return Err(AllocationRefusal::Conflict(
             "本活动由职工自行领取，不能按名单发放".into(),

@@ -91,8 +91,9 @@ pub fn transition(
     if step == Move::Publish {
         // Batches already due come out with the publication, not a tick later.
         releases::release_due(conn, id, now)?;
-        if c.mode == CampaignMode::Allocate {
+        if c.mode == CampaignMode::Allocate && c.status == CampaignStatus::Draft {
             // Refused (and the publication rolled back) if the stock cannot cover everyone.
+            // Resuming a paused one allocates nobody new: top-ups are asked for.
             super::allocation::prepare(conn, &c, now)?;
         }
     }

@@ -210,6 +210,8 @@ pub fn edit(
             check_stations(conn, &union_path, &stations)?;
             let batches = match &b.stock_releases {
                 Some(batches) => Some(batches.clone()),
+                // An allocation hands out everything at publication: stored batches go.
+                None if f.mode == CampaignMode::Allocate => None,
                 None => current_batches(conn, id)?,
             };
             check_batches(&f, batches.as_deref())?;

@@ -12,7 +12,7 @@ use crate::domain::audit::{self, Audit};
 use crate::domain::campaign_modes::{Fulfilment, HandOver};
 use crate::domain::campaigns::{self, CampaignStatus};
 use crate::domain::deliveries::{self, ToDeliver};
-use crate::domain::ids::{CampaignId, StationId, UserId, VoucherId};
+use crate::domain::ids::{CampaignId, StationId, UnionId, UserId, VoucherId};
 use crate::domain::redemptions::{self, Redeem, Redemption};
 use crate::domain::voucher_reads;
 use crate::domain::vouchers::Voucher;
@@ -27,15 +27,17 @@ pub struct DeliverCommand {
 }
 
 /// The delivery campaigns a list covers: the one named (which must be a delivery
-/// campaign at one of the counter's stations) or every one at its stations.
+/// campaign at one of the counter's stations) or every one at its stations; and the union
+/// whose office the read is recorded for.
 fn campaigns_for(
     conn: &mut DbConnection,
     scope: &CounterScope,
     named: Option<&CampaignId>,
-) -> Result<Vec<CampaignId>, RedeemRefusal> {
+) -> Result<(Vec<CampaignId>, Option<UnionId>), RedeemRefusal> {
     let serving = scope.serving(None)?;
     let Some(id) = named else {
-        return Ok(deliveries::campaigns_at(conn, &serving)?);
+        let home = scope.stations.first().map(|(_, union, _)| union.clone());
+        return Ok((deliveries::campaigns_at(conn, &serving)?, home));
     };
     let c = campaigns::find(conn, id)?
         .filter(|c| c.status != CampaignStatus::Draft)
@@ -49,7 +51,7 @@ fn campaigns_for(
     {
         return Err(ScopeError::StationNotAllowed.into());
     }
-    Ok(vec![c.id])
+    Ok((vec![c.id], Some(c.union_id)))
 }
 
 /// The vouchers still to deliver (issued, unexpired), oldest first after `after`, with
@@ -63,12 +65,15 @@ pub fn to_deliver(
     limit: i64,
     now: NaiveDateTime,
 ) -> Result<Vec<ToDeliver>, RedeemRefusal> {
-    let ids = campaigns_for(conn, scope, campaign)?;
+    let (ids, union) = campaigns_for(conn, scope, campaign)?;
     let rows = deliveries::to_deliver(conn, &ids, after, limit, now)?;
     if !rows.is_empty() {
         let (kind, subject) = campaign.map_or(("user", scope.user.as_str()), |c| ("campaign", c.as_str()));
-        let entry = Audit::new(Some(scope.user.as_str()), "pii.viewed", kind, subject)
+        let mut entry = Audit::new(Some(scope.user.as_str()), "pii.viewed", kind, subject)
             .data(json!({"fields": ["address"], "vouchers": rows.len()}));
+        if let Some(union) = &union {
+            entry = entry.union(union);
+        }
         audit::record(conn, entry, now)?;
     }
     Ok(rows)

@@ -268,7 +268,10 @@ pub fn reverse(
     scope.campaign(conn, &redemption.campaign_id)?;
     redemptions::reverse(conn, &redemption, scope.user(), reason, now)?;
     notices::reversed(conn, &redemption.voucher_id, now)?;
-    let data = json!({"redemption_id": id, "reason": reason});
+    // What the hand-over brought about is undone with it.
+    let reopened = crate::domain::wishes::reopen(conn, &redemption.voucher_id)?;
+    let unrated = crate::domain::ratings::remove(conn, &redemption.voucher_id)?;
+    let data = json!({"redemption_id": id, "reason": reason, "wishes_reopened": reopened, "rating_removed": unrated});
     let actor = Some(scope.user().as_str());
     changes::voucher_changed(conn, actor, "voucher.reversed", &redemption.voucher_id, data, now)?;
     Ok(redemptions::find(conn, id)?.ok_or(ScopeError::NotFound)?)

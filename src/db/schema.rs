@@ -275,6 +275,8 @@ diesel::table! {
         mode -> Text,
         fulfilment -> Text,
         allocation_pending -> Bool,
+        allocation_generation -> Integer,
+        allocation_heartbeat -> Nullable<Timestamp>,
     }
 }
 

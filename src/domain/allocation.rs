@@ -124,16 +124,51 @@ pub fn take_units(conn: &mut DbConnection, campaign: &CampaignId, n: i64) -> Que
     Ok(needed <= 0)
 }
 
-/// Sets or clears the campaign's "allocation not finished" mark.
-pub fn mark_pending(conn: &mut DbConnection, campaign: &CampaignId, pending: bool) -> QueryResult<()> {
+/// Marks a pass as begun: the allocation is pending until a pass completes, under a new
+/// generation; returns that generation.
+pub fn begin(conn: &mut DbConnection, campaign: &CampaignId, now: NaiveDateTime) -> QueryResult<i32> {
     diesel::update(campaigns::table.find(campaign))
-        .set(campaigns::allocation_pending.eq(pending))
+        .set((
+            campaigns::allocation_pending.eq(true),
+            campaigns::allocation_generation.eq(campaigns::allocation_generation + 1),
+            campaigns::allocation_heartbeat.eq(now),
+        ))
+        .returning(campaigns::allocation_generation)
+        .get_result(conn)
+}
+
+/// A batch committed: the pass is alive (the jobs leave a live pass alone).
+pub fn heartbeat(conn: &mut DbConnection, campaign: &CampaignId, now: NaiveDateTime) -> QueryResult<()> {
+    diesel::update(campaigns::table.find(campaign))
+        .set(campaigns::allocation_heartbeat.eq(now))
         .execute(conn)?;
     Ok(())
 }
 
-/// Published allocate campaigns whose allocation has not finished a pass and that nobody
-/// touched since `idle_since` (at most `limit`).
+/// The current generation (a pass the jobs resume takes it over).
+pub fn generation(conn: &mut DbConnection, campaign: &CampaignId) -> QueryResult<i32> {
+    campaigns::table
+        .find(campaign)
+        .select(campaigns::allocation_generation)
+        .first(conn)
+}
+
+/// A pass of `generation` ended for good (done, or stopped for a reason a retry cannot
+/// change): clears the pending mark, unless a newer publication or top-up began meanwhile
+/// (its own pass clears it).
+pub fn finish(conn: &mut DbConnection, campaign: &CampaignId, generation: i32) -> QueryResult<()> {
+    diesel::update(
+        campaigns::table
+            .find(campaign)
+            .filter(campaigns::allocation_generation.eq(generation)),
+    )
+    .set(campaigns::allocation_pending.eq(false))
+    .execute(conn)?;
+    Ok(())
+}
+
+/// Published allocate campaigns whose allocation has not finished a pass and whose last
+/// batch is older than `idle_since` (a pass that crashed; at most `limit`).
 pub fn pending(
     conn: &mut DbConnection,
     idle_since: NaiveDateTime,
@@ -141,7 +176,11 @@ pub fn pending(
 ) -> QueryResult<Vec<CampaignId>> {
     campaigns::table
         .filter(campaigns::allocation_pending.eq(true))
-        .filter(campaigns::updated_at.lt(idle_since))
+        .filter(
+            campaigns::allocation_heartbeat
+                .lt(idle_since)
+                .or(campaigns::allocation_heartbeat.is_null()),
+        )
         .filter(campaigns::mode.eq(CampaignMode::Allocate))
         .filter(campaigns::status.eq(CampaignStatus::Published))
         .select(campaigns::id)

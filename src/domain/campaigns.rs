@@ -59,6 +59,10 @@ pub struct Campaign {
     pub fulfilment: Fulfilment,
     /// An allocation that has not finished a full pass yet (the jobs finish it).
     pub allocation_pending: bool,
+    /// Bumped by each publication or top-up (`domain::allocation`).
+    pub allocation_generation: i32,
+    /// When a pass last committed a batch.
+    pub allocation_heartbeat: Option<NaiveDateTime>,
 }
 
 impl Campaign {

@@ -247,6 +247,9 @@ pub fn members_page(
         )
         .inner_join(unions::table.on(unions::id.eq(memberships::union_id)))
         .filter(unions::path.like(format!("{union_path}%")))
+        // Workers only: a staff account's membership, or a disabled account, gets nothing.
+        .filter(users::role.eq(crate::domain::profile::Role::Worker))
+        .filter(users::disabled_at.is_null())
         .select((users::id, PROFILE, (unions::path, memberships::since)))
         .order(users::id.asc())
         .limit(limit)

@@ -45,17 +45,20 @@ pub enum RateError {
 
 /// Stores the rating. Call inside a write transaction.
 pub fn insert(conn: &mut DbConnection, r: NewRating<'_>, now: NaiveDateTime) -> Result<Rating, RateError> {
-    let inserted = diesel::insert_into(ratings::table)
-        .values((
-            ratings::voucher_id.eq(r.voucher),
-            ratings::user_id.eq(r.user),
-            ratings::campaign_id.eq(r.campaign),
-            ratings::station_id.eq(r.station),
-            ratings::score.eq(r.score),
-            ratings::comment.eq(r.comment),
-            ratings::created_at.eq(now),
-        ))
-        .execute(conn);
+    // A savepoint, so a refused second rating leaves the caller's transaction usable.
+    let inserted = conn.transaction(|conn| {
+        diesel::insert_into(ratings::table)
+            .values((
+                ratings::voucher_id.eq(r.voucher),
+                ratings::user_id.eq(r.user),
+                ratings::campaign_id.eq(r.campaign),
+                ratings::station_id.eq(r.station),
+                ratings::score.eq(r.score),
+                ratings::comment.eq(r.comment),
+                ratings::created_at.eq(now),
+            ))
+            .execute(conn)
+    });
     match inserted {
         Err(e) if is_unique_violation(&e) => return Err(RateError::AlreadyRated),
         other => other?,
@@ -64,6 +67,12 @@ pub fn insert(conn: &mut DbConnection, r: NewRating<'_>, now: NaiveDateTime) -> 
         .find(r.voucher)
         .select(Rating::as_select())
         .first(conn)?)
+}
+
+/// A reversed hand-over's rating goes with it (it rated a hand-over that did not stand);
+/// true when there was one.
+pub fn remove(conn: &mut DbConnection, voucher: &VoucherId) -> QueryResult<bool> {
+    Ok(diesel::delete(ratings::table.find(voucher)).execute(conn)? == 1)
 }
 
 /// Ratings of a campaign as `(station, score, count)`.

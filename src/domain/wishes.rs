@@ -76,16 +76,20 @@ pub fn file(
     now: NaiveDateTime,
 ) -> Result<Wish, FileError> {
     let id = WishId::generate();
-    let inserted = diesel::insert_into(wishes::table)
-        .values((
-            wishes::id.eq(&id),
-            wishes::user_id.eq(user),
-            wishes::category.eq(category),
-            wishes::text.eq(text),
-            wishes::status.eq(WishStatus::Open),
-            wishes::created_at.eq(now),
-        ))
-        .execute(conn);
+    // A savepoint: on PostgreSQL the refused insert would otherwise abort the caller's
+    // transaction.
+    let inserted = conn.transaction(|conn| {
+        diesel::insert_into(wishes::table)
+            .values((
+                wishes::id.eq(&id),
+                wishes::user_id.eq(user),
+                wishes::category.eq(category),
+                wishes::text.eq(text),
+                wishes::status.eq(WishStatus::Open),
+                wishes::created_at.eq(now),
+            ))
+            .execute(conn)
+    });
     match inserted {
         Err(e) if is_unique_violation(&e) => return Err(FileError::AlreadyOpen),
         other => other?,
@@ -190,4 +194,38 @@ pub fn open_counts(
         cells.extend(counts.into_iter().map(|(c, n)| (c, occupation, n)));
     }
     Ok(cells)
+}
+
+/// A reversed hand-over: the wishes `voucher` fulfilled are open again (each in a
+/// savepoint; one whose worker has filed a newer open wish of the category stays
+/// fulfilled, the newer one already keeps them in the rule). Returns those reopened.
+pub fn reopen(conn: &mut DbConnection, voucher: &VoucherId) -> QueryResult<Vec<WishId>> {
+    let fulfilled: Vec<WishId> = wishes::table
+        .filter(wishes::voucher_id.eq(voucher))
+        .filter(wishes::status.eq(WishStatus::Fulfilled))
+        .select(wishes::id)
+        .load(conn)?;
+    let mut reopened = Vec::new();
+    for id in fulfilled {
+        let updated = conn.transaction(|conn| {
+            diesel::update(
+                wishes::table
+                    .find(&id)
+                    .filter(wishes::status.eq(WishStatus::Fulfilled)),
+            )
+            .set((
+                wishes::status.eq(WishStatus::Open),
+                wishes::fulfilled_at.eq(None::<NaiveDateTime>),
+                wishes::voucher_id.eq(None::<VoucherId>),
+            ))
+            .execute(conn)
+        });
+        match updated {
+            Ok(1) => reopened.push(id),
+            Ok(_) => {}
+            Err(e) if is_unique_violation(&e) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(reopened)
 }

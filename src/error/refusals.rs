@@ -231,13 +231,21 @@ impl From<crate::app::partners::PartnerRefusal> for ApiError {
 impl From<AllocationRefusal> for ApiError {
     fn from(e: AllocationRefusal) -> Self {
         match e {
-            AllocationRefusal::StockInsufficient { admitted, available } => {
+            AllocationRefusal::StockInsufficient {
+                admitted,
+                available,
+                allocated,
+            } => {
+                let detail = if allocated == 0 {
+                    format!("符合条件且尚未发放的职工有 {admitted} 人，剩余库存只有 {available} 份；一份也没有发出，请先增加库存")
+                } else {
+                    format!("已发出 {allocated} 份；又有 {admitted} 人符合条件，剩余库存只有 {available} 份，他们尚未发放，请增加库存后补发")
+                };
                 ApiError::new(ErrorCode::StockInsufficient)
-                    .with_detail(format!(
-                        "符合条件且尚未发放的职工有 {admitted} 人，剩余库存只有 {available} 份；请先增加库存，一份也没有发出"
-                    ))
+                    .with_detail(detail)
                     .with_extension("admitted", json!(admitted))
                     .with_extension("available", json!(available))
+                    .with_extension("allocated", json!(allocated))
             }
             AllocationRefusal::Conflict(detail) => {
                 ApiError::new(ErrorCode::CampaignStateConflict).with_detail(detail)

@@ -83,7 +83,7 @@ async fn transition(
         return Ok(HttpResponse::Ok().json(view));
     }
     // Published and checked: the vouchers go out a batch per transaction.
-    let allocated = run_allocation(&state, view.id.clone(), who).await?;
+    let allocated = run_allocation(&state, view.id.clone(), who, None).await?;
     let view = db::run(&state.pool, move |conn| {
         let c = campaigns::find(conn, &view.id)?.ok_or(ApiError::new(ErrorCode::NotFound))?;
         Ok::<_, ApiError>(views::detail(conn, c)?)
@@ -94,13 +94,33 @@ async fn transition(
     Ok(HttpResponse::Ok().json(body))
 }
 
-async fn run_allocation(state: &AppState, id: CampaignId, who: UserId) -> Result<i64, ApiError> {
+/// An allocation pass on a pooled connection: of `generation` (a top-up's), or of the
+/// one a publication began (none when it resumed a paused campaign: nothing pending).
+async fn run_allocation(
+    state: &AppState,
+    id: CampaignId,
+    who: UserId,
+    generation: Option<i32>,
+) -> Result<i64, ApiError> {
     let (keys, plan) = (state.voucher_keys.clone(), state.allocation_plan);
     db::run(&state.pool, move |conn| {
-        Ok::<_, ApiError>(allocation::run(conn, &id, &keys, plan, Some(&who), now())?)
+        let generation = match generation {
+            Some(g) => g,
+            None => match campaigns::find(conn, &id)?.filter(|c| c.allocation_pending) {
+                Some(c) => c.allocation_generation,
+                None => return Ok(0),
+            },
+        };
+        let by = Some(&who);
+        Ok::<_, ApiError>(allocation::run(conn, &id, &keys, plan, by, generation, now())?)
     })
     .await
 }
+
+/// `{}`: the top-up takes no options.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TopUp {}
 
 /// `POST /admin/campaigns/{id}/allocate`: vouchers for the workers admitted since the
 /// last pass → `{allocated, admitted}` (contract v1.1).
@@ -108,16 +128,16 @@ pub async fn allocate(
     state: web::Data<AppState>,
     principal: Principal,
     id: web::Path<CampaignId>,
-    _body: Json<serde_json::Map<String, serde_json::Value>>,
+    _body: Json<TopUp>,
 ) -> Result<HttpResponse, ApiError> {
     let (id, who) = (id.into_inner(), principal.user_id.clone());
     let checked = id.clone();
-    let admitted = db::transaction(&state.pool, move |conn| {
+    let (admitted, generation) = db::transaction(&state.pool, move |conn| {
         let (c, _) = AdminScope::load(conn, &principal)?.campaign(conn, &checked)?;
         Ok::<_, ApiError>(allocation::top_up(conn, &c, now())?)
     })
     .await?;
-    let allocated = run_allocation(&state, id, who).await?;
+    let allocated = run_allocation(&state, id, who, Some(generation)).await?;
     Ok(HttpResponse::Ok().json(serde_json::json!({"allocated": allocated, "admitted": admitted})))
 }
 

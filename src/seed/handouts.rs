@@ -77,10 +77,11 @@ pub fn build(conn: &mut DbConnection, keys: &VoucherKeys) -> anyhow::Result<Vec<
         let id = db::write_tx(conn, |conn| {
             let id = campaign(conn, &luqiao, &station, &admin, allocation_fields(start)?, start)?;
             let c = campaigns::find(conn, &id)?.context("campaign vanished")?;
-            allocation::prepare(conn, &c, start)?;
-            Ok::<_, anyhow::Error>(id)
+            let (_, generation) = allocation::prepare(conn, &c, start)?;
+            Ok::<_, anyhow::Error>((id, generation))
         })?;
-        allocation::run(conn, &id, keys, Plan::default(), Some(&admin), start)?;
+        let (id, generation) = id;
+        allocation::run(conn, &id, keys, Plan::default(), Some(&admin), generation, start)?;
         deliver_rounds(conn, &id, &station, &counter, start)?;
     }
     let rice = find(conn, RICE_AND_OIL)?.context("allocation campaign")?;

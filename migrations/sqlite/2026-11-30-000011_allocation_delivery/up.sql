@@ -3,11 +3,16 @@
 
 -- How a campaign hands out vouchers and how the goods reach the worker. An allocation that
 -- has not finished a full pass since publication (or since a crash) stays `pending`, and
--- the jobs finish it; the vouchers' unique key makes any number of passes issue one each.
+-- the jobs finish it once its heartbeat (touched by every batch) is a minute old; each
+-- publication or top-up bumps the generation, and a pass clears `pending` only if no
+-- newer one began meanwhile. The vouchers' unique key makes any number of passes issue
+-- one each.
 ALTER TABLE campaigns ADD COLUMN mode TEXT NOT NULL DEFAULT 'claim' CHECK (mode IN ('claim', 'allocate'));
 ALTER TABLE campaigns ADD COLUMN fulfilment TEXT NOT NULL DEFAULT 'pickup'
     CHECK (fulfilment IN ('pickup', 'delivery'));
 ALTER TABLE campaigns ADD COLUMN allocation_pending BOOLEAN NOT NULL DEFAULT 0;
+ALTER TABLE campaigns ADD COLUMN allocation_generation INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE campaigns ADD COLUMN allocation_heartbeat TIMESTAMP;
 
 -- Where a delivery goes: personal data, shown only to counters of a delivery campaign.
 ALTER TABLE users ADD COLUMN address TEXT;

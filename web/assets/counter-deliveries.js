@@ -1,0 +1,2 @@
+// See the issue 14 pages: filled in by the pages work.
+export {};
