@@ -172,13 +172,11 @@ fn batch(
         });
     }
     allocation::heartbeat(conn, &c.id, now)?;
-    let expires = c.expiry_for(now);
-    for (voucher, user) in &issued {
-        notices::allocated(conn, voucher, user, &c, expires, now)?;
-        let data = json!({"campaign_id": c.id});
-        let by = actor.map(UserId::as_str);
-        changes::voucher_changed(conn, by, "voucher.allocated", voucher, data, now)?;
-    }
+    notices::allocated(conn, &issued, &c, c.expiry_for(now), now)?;
+    let ids: Vec<_> = issued.iter().map(|(v, _)| v.clone()).collect();
+    let data = json!({"campaign_id": c.id});
+    let by = actor.map(UserId::as_str);
+    changes::vouchers_changed(conn, by, "voucher.allocated", &ids, &data, now)?;
     Ok((last, count))
 }
 

@@ -28,6 +28,29 @@ pub fn voucher_changed(
     audit::record(conn, entry, now)
 }
 
+/// `voucher_changed` for many vouchers changed together (an allocation's batch), each
+/// with `data`, in a fixed number of statements. Call inside the change's transaction.
+pub fn vouchers_changed(
+    conn: &mut DbConnection,
+    actor: Option<&str>,
+    event: &str,
+    vouchers: &[VoucherId],
+    data: &Value,
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    let unions = webhooks::vouchers_event(conn, event, vouchers, now)?;
+    let entries = vouchers
+        .iter()
+        .zip(&unions)
+        .map(|(v, union)| {
+            Audit::new(actor, event, "voucher", v.as_str())
+                .union(union)
+                .data(data.clone())
+        })
+        .collect();
+    audit::record_many(conn, entries, now)
+}
+
 /// Any other change's audit entry: `actor` did `action` to the `subject_type`
 /// `subject_id`, readable by the office of `union`. Call inside the change's transaction.
 pub fn audited(

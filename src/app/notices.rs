@@ -154,12 +154,12 @@ pub fn reversed(conn: &mut DbConnection, voucher: &VoucherId, now: NaiveDateTime
     )
 }
 
-/// The union allocated the worker a voucher (精准发放): what it is, how it reaches them,
-/// and until when. Written from the allocation's own facts, no read per voucher.
+/// The union allocated each of `issued` (voucher, worker) a voucher (精准发放): what it is,
+/// how it reaches them, and until when; written from the allocation's own facts, in one
+/// statement per table.
 pub fn allocated(
     conn: &mut DbConnection,
-    voucher: &VoucherId,
-    user: &UserId,
+    issued: &[(VoucherId, UserId)],
     campaign: &crate::domain::campaigns::Campaign,
     expires_at: NaiveDateTime,
     now: NaiveDateTime,
@@ -169,18 +169,22 @@ pub fn allocated(
         Fulfilment::Delivery => "工作人员将送货上门，请在“我的”中确认收货地址，交接时出示券码。".to_owned(),
         Fulfilment::Pickup => format!("请在 {} 前凭券码到指定驿站领取。", civil::show(expires_at)),
     };
-    let n = NewNotification {
-        user,
-        kind: NotificationKind::VoucherAllocated,
-        title: "工会为您发放了礼包".to_owned(),
-        body: format!(
-            "“{}”（{}）已发到您的卡包。{how}",
-            campaign.item_name, campaign.title
-        ),
-        voucher: Some(voucher),
-        campaign: Some(&campaign.id),
-    };
-    notifications::notify(conn, n, now).map(|_| ())
+    let body = format!(
+        "“{}”（{}）已发到您的卡包。{how}",
+        campaign.item_name, campaign.title
+    );
+    let ns: Vec<NewNotification> = issued
+        .iter()
+        .map(|(voucher, user)| NewNotification {
+            user,
+            kind: NotificationKind::VoucherAllocated,
+            title: "工会为您发放了礼包".to_owned(),
+            body: body.clone(),
+            voucher: Some(voucher),
+            campaign: Some(&campaign.id),
+        })
+        .collect();
+    notifications::notify_many(conn, &ns, now).map(|_| ())
 }
 
 /// The worker's micro-wish (微心愿) came true with this voucher's hand-over.

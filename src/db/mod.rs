@@ -123,6 +123,27 @@ where
     }
 }
 
+/// A multi-row `INSERT` of `rows` (a `Vec` of value tuples) into `table`, returning
+/// `QueryResult<()>`. Diesel's multi-backend connection cannot build one (its dialect
+/// has no DEFAULT keyword form), while each backend can: the same statement is run on
+/// the backend's own connection.
+#[macro_export]
+macro_rules! insert_rows {
+    ($conn:expr, $table:expr, $rows:expr) => {{
+        let rows = $rows;
+        if rows.is_empty() {
+            Ok(())
+        } else {
+            let insert = diesel::insert_into($table).values(rows);
+            match $conn {
+                $crate::db::DbConnection::Postgres(pg) => insert.execute(pg).map(|_| ()),
+                $crate::db::DbConnection::Sqlite(lite) => insert.execute(lite).map(|_| ()),
+            }
+        }
+    }};
+}
+pub use insert_rows;
+
 /// Why blocking database work could not run at all (no connection, or its thread died).
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {

@@ -95,38 +95,49 @@ pub fn stamp(t: NaiveDateTime) -> String {
 /// Writes the entry, unchained (`seq` NULL): appending never waits for another writer.
 /// Call inside the transaction of the change it records.
 pub fn record(conn: &mut DbConnection, entry: Audit<'_>, now: NaiveDateTime) -> QueryResult<()> {
-    let mut stored = StoredEntry {
-        id: AuditEventId::generate(),
-        seq: None,
-        created_at: now,
-        actor_id: entry.actor.map(str::to_owned),
-        action: entry.action.to_owned(),
-        subject_type: entry.subject_type.to_owned(),
-        subject_id: entry.subject_id.to_owned(),
-        union_id: entry.union_id.map(|u| u.as_str().to_owned()),
-        detail: entry.data.to_string(),
-        prev_hash: None,
-        hash: None,
-        mac: String::new(),
-    };
-    // No key (a tool that never checked one): the entry stays unsigned and `verify` says so.
-    if let Ok(Some(keys)) = KEY.read().as_deref() {
-        stored.mac = entry_mac(keys, &stored);
-    }
-    diesel::insert_into(audit_events::table)
-        .values((
-            audit_events::id.eq(&stored.id),
-            audit_events::actor_id.eq(&stored.actor_id),
-            audit_events::action.eq(&stored.action),
-            audit_events::subject_type.eq(&stored.subject_type),
-            audit_events::subject_id.eq(&stored.subject_id),
-            audit_events::union_id.eq(&stored.union_id),
-            audit_events::detail.eq(&stored.detail),
-            audit_events::created_at.eq(now),
-            audit_events::mac.eq(&stored.mac),
-        ))
-        .execute(conn)?;
-    Ok(())
+    record_many(conn, vec![entry], now)
+}
+
+/// Writes the entries of a change that touched many subjects at once (an allocation's
+/// batch) in one statement. Call inside the transaction of the change.
+pub fn record_many(conn: &mut DbConnection, entries: Vec<Audit<'_>>, now: NaiveDateTime) -> QueryResult<()> {
+    let key = KEY.read();
+    let rows: Vec<_> = entries
+        .into_iter()
+        .map(|entry| {
+            let mut stored = StoredEntry {
+                id: AuditEventId::generate(),
+                seq: None,
+                created_at: now,
+                actor_id: entry.actor.map(str::to_owned),
+                action: entry.action.to_owned(),
+                subject_type: entry.subject_type.to_owned(),
+                subject_id: entry.subject_id.to_owned(),
+                union_id: entry.union_id.map(|u| u.as_str().to_owned()),
+                detail: entry.data.to_string(),
+                prev_hash: None,
+                hash: None,
+                mac: String::new(),
+            };
+            // No key (a tool that never checked one): unsigned, and `verify` says so.
+            if let Ok(Some(keys)) = key.as_deref() {
+                stored.mac = entry_mac(keys, &stored);
+            }
+            (
+                audit_events::id.eq(stored.id),
+                audit_events::actor_id.eq(stored.actor_id),
+                audit_events::action.eq(stored.action),
+                audit_events::subject_type.eq(stored.subject_type),
+                audit_events::subject_id.eq(stored.subject_id),
+                audit_events::union_id.eq(stored.union_id),
+                audit_events::detail.eq(stored.detail),
+                audit_events::created_at.eq(now),
+                audit_events::mac.eq(stored.mac),
+            )
+        })
+        .collect();
+    drop(key);
+    crate::db::insert_rows!(conn, audit_events::table, rows)
 }
 
 /// A chained entry as stored.

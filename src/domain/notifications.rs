@@ -60,28 +60,55 @@ pub fn notify(
     n: NewNotification<'_>,
     now: NaiveDateTime,
 ) -> QueryResult<NotificationId> {
-    let id = NotificationId::generate();
-    diesel::insert_into(notifications::table)
-        .values((
-            notifications::id.eq(&id),
-            notifications::user_id.eq(n.user),
-            notifications::kind.eq(n.kind),
-            notifications::title.eq(&n.title),
-            notifications::body.eq(&n.body),
-            notifications::voucher_id.eq(n.voucher),
-            notifications::campaign_id.eq(n.campaign),
-            notifications::created_at.eq(now),
-        ))
-        .execute(conn)?;
-    // The gateway sends SMS / WeChat / push: it needs the number (never logged).
-    let phone: Phone = users::table.find(n.user).select(users::phone).first(conn)?;
-    let data = json!({
-        "id": id, "kind": n.kind, "title": n.title, "body": n.body, "user_id": n.user,
-        "phone": phone.as_str(), "voucher_id": n.voucher, "campaign_id": n.campaign,
-        "created_at": utc(now),
-    });
-    outbox::enqueue(conn, outbox::GATEWAY, "notification.created", &data, now)?;
-    Ok(id)
+    let mut ids = notify_many(conn, std::slice::from_ref(&n), now)?;
+    ids.pop().ok_or(diesel::result::Error::NotFound)
+}
+
+/// Writes notifications and their gateway deliveries, a statement for each table (an
+/// allocation's batch tells hundreds of workers at once). Call inside the transaction
+/// of the change they announce.
+pub fn notify_many(
+    conn: &mut DbConnection,
+    ns: &[NewNotification<'_>],
+    now: NaiveDateTime,
+) -> QueryResult<Vec<NotificationId>> {
+    let ids: Vec<NotificationId> = ns.iter().map(|_| NotificationId::generate()).collect();
+    let rows: Vec<_> = ns
+        .iter()
+        .zip(&ids)
+        .map(|(n, id)| {
+            (
+                notifications::id.eq(id),
+                notifications::user_id.eq(n.user),
+                notifications::kind.eq(n.kind),
+                notifications::title.eq(&n.title),
+                notifications::body.eq(&n.body),
+                notifications::voucher_id.eq(n.voucher),
+                notifications::campaign_id.eq(n.campaign),
+                notifications::created_at.eq(now),
+            )
+        })
+        .collect();
+    crate::db::insert_rows!(conn, notifications::table, rows)?;
+    // The gateway sends SMS / WeChat / push: it needs the numbers (never logged).
+    let users: Vec<&UserId> = ns.iter().map(|n| n.user).collect();
+    let phones: std::collections::HashMap<UserId, Phone> = users::table
+        .filter(users::id.eq_any(&users))
+        .select((users::id, users::phone))
+        .load(conn)?
+        .into_iter()
+        .collect();
+    let mut datas = Vec::with_capacity(ns.len());
+    for (n, id) in ns.iter().zip(&ids) {
+        let phone = phones.get(n.user).ok_or(diesel::result::Error::NotFound)?;
+        datas.push(json!({
+            "id": id, "kind": n.kind, "title": n.title, "body": n.body, "user_id": n.user,
+            "phone": phone.as_str(), "voucher_id": n.voucher, "campaign_id": n.campaign,
+            "created_at": utc(now),
+        }));
+    }
+    outbox::enqueue_many(conn, outbox::GATEWAY, "notification.created", &datas, now)?;
+    Ok(ids)
 }
 
 /// A page of the worker's inbox, newest first, before the `before` id.

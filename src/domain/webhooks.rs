@@ -134,7 +134,20 @@ pub fn voucher_event(
     voucher: &VoucherId,
     now: NaiveDateTime,
 ) -> QueryResult<UnionId> {
+    let mut unions = vouchers_event(conn, event, std::slice::from_ref(voucher), now)?;
+    unions.pop().ok_or(diesel::result::Error::NotFound)
+}
+
+/// `voucher_event` for many vouchers at once (an allocation's batch), with a fixed number
+/// of reads; returns each voucher's union, in order.
+pub fn vouchers_event(
+    conn: &mut DbConnection,
+    event: &str,
+    of: &[VoucherId],
+    now: NaiveDateTime,
+) -> QueryResult<Vec<UnionId>> {
     type Row = (
+        VoucherId,
         UserId,
         String,
         crate::domain::ids::CampaignId,
@@ -143,11 +156,12 @@ pub fn voucher_event(
         VoucherStatus,
         NaiveDateTime,
     );
-    let (user, name, campaign, union_id, union_path, stored, expires_at): Row = vouchers::table
+    let rows: Vec<Row> = vouchers::table
         .inner_join(users::table.on(users::id.eq(vouchers::user_id)))
         .inner_join(campaigns::table.inner_join(unions::table))
-        .filter(vouchers::id.eq(voucher))
+        .filter(vouchers::id.eq_any(of))
         .select((
+            vouchers::id,
             users::id,
             users::name,
             campaigns::id,
@@ -156,24 +170,18 @@ pub fn voucher_event(
             vouchers::status,
             vouchers::expires_at,
         ))
-        .first(conn)?;
-    // The state a person would see now (`issued` past its expiry reads `expired`).
-    let status = stored.seen_at(expires_at, now).as_str();
+        .load(conn)?;
+    let holders: Vec<&UserId> = rows.iter().map(|r| &r.1).collect();
+    let grants: Vec<(UserId, PartnerId)> = partner_grants::table
+        .filter(partner_grants::user_id.eq_any(&holders))
+        .filter(partner_grants::revoked_at.is_null())
+        .select((partner_grants::user_id, partner_grants::partner_id))
+        .load(conn)?;
     let granted: Vec<Endpoint> = webhook_endpoints::table
         .filter(webhook_endpoints::deleted_at.is_null())
-        .filter(
-            webhook_endpoints::partner_id.eq_any(
-                partner_grants::table
-                    .filter(partner_grants::user_id.eq(&user))
-                    .filter(partner_grants::revoked_at.is_null())
-                    .select(partner_grants::partner_id),
-            ),
-        )
+        .filter(webhook_endpoints::partner_id.eq_any(grants.iter().map(|(_, p)| p)))
         .select(Endpoint::as_select())
         .load(conn)?;
-    let full = json!({"voucher_id": voucher, "campaign_id": campaign, "worker_id": user, "status": status});
-    let already: Vec<EndpointId> = granted.iter().map(|e| e.id.clone()).collect();
-    fan_out(conn, granted, event, &full, now)?;
     // Union office systems see every voucher of their subtree, the holder masked.
     let offices: Vec<(Endpoint, String)> = webhook_endpoints::table
         .filter(webhook_endpoints::deleted_at.is_null())
@@ -182,14 +190,34 @@ pub fn voucher_event(
         .filter(partners::disabled_at.is_null())
         .select((Endpoint::as_select(), unions::path))
         .load(conn)?;
-    let masked = json!({"voucher_id": voucher, "campaign_id": campaign, "holder_name_masked": mask_name(&name), "status": status});
-    let offices = offices
-        .into_iter()
-        .filter(|(e, path)| union_path.starts_with(path.as_str()) && !already.contains(&e.id))
-        .map(|(e, _)| e)
-        .collect();
-    fan_out(conn, offices, event, &masked, now)?;
-    Ok(union_id)
+    let mut unions_of = Vec::with_capacity(of.len());
+    for id in of {
+        let (voucher, user, name, campaign, union_id, union_path, stored, expires_at) = rows
+            .iter()
+            .find(|r| &r.0 == id)
+            .ok_or(diesel::result::Error::NotFound)?;
+        // The state a person would see now (`issued` past its expiry reads `expired`).
+        let status = stored.seen_at(*expires_at, now).as_str();
+        let theirs: Vec<&PartnerId> = grants.iter().filter(|(u, _)| u == user).map(|(_, p)| p).collect();
+        let to_partners: Vec<Endpoint> = granted
+            .iter()
+            .filter(|e| theirs.contains(&&e.partner_id))
+            .cloned()
+            .collect();
+        let full =
+            json!({"voucher_id": voucher, "campaign_id": campaign, "worker_id": user, "status": status});
+        let already: Vec<EndpointId> = to_partners.iter().map(|e| e.id.clone()).collect();
+        fan_out(conn, to_partners, event, &full, now)?;
+        let masked = json!({"voucher_id": voucher, "campaign_id": campaign, "holder_name_masked": mask_name(name), "status": status});
+        let to_offices = offices
+            .iter()
+            .filter(|(e, path)| union_path.starts_with(path.as_str()) && !already.contains(&e.id))
+            .map(|(e, _)| e.clone())
+            .collect();
+        fan_out(conn, to_offices, event, &masked, now)?;
+        unions_of.push(union_id.clone());
+    }
+    Ok(unions_of)
 }
 
 /// An event about one worker for one partner (a grant, an attestation).

@@ -53,6 +53,33 @@ pub fn enqueue(
     Ok(id)
 }
 
+/// Queues one message per `data` for `target`, as `enqueue` does, in one statement (a
+/// batch of notifications). Call inside the transaction of the change.
+pub fn enqueue_many(
+    conn: &mut DbConnection,
+    target: &str,
+    event_type: &str,
+    datas: &[Value],
+    now: NaiveDateTime,
+) -> QueryResult<()> {
+    let timestamp = crate::domain::utc(now);
+    let rows: Vec<_> = datas
+        .iter()
+        .map(|data| {
+            let payload = serde_json::json!({"type": event_type, "timestamp": timestamp, "data": data});
+            (
+                outbox::id.eq(OutboxId::generate()),
+                outbox::target.eq(target),
+                outbox::event_type.eq(event_type),
+                outbox::payload.eq(payload.to_string()),
+                outbox::created_at.eq(now),
+                outbox::next_attempt_at.eq(now),
+            )
+        })
+        .collect();
+    crate::db::insert_rows!(conn, outbox::table, rows)
+}
+
 /// Queues a partner event as the contract shapes it: `{id, type, created_at, data}`, the
 /// `id` being the row's (and so the `webhook-id`). Call inside the change's transaction.
 pub fn enqueue_event(
