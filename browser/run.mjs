@@ -6,6 +6,10 @@
 // admin page, claims and shows the QR; the counter page reads that QR's payload typed as a
 // keyboard-wedge scanner types it, redeems, and a second scan shows 已核销 with the
 // station's name; the admin page's stats show one claimed and one redeemed.
+//
+// Then (issue 14) a delivery: the worker gives an address on the phone page and claims a
+// 送货上门 campaign, the counter page's 送货上门 list shows the address and 确认送达 answers
+// 送达成功, and the worker rates the hand-over 5 stars on the phone page (已评价).
 import { spawn, execFileSync } from "node:child_process";
 import { mkdtempSync, mkdirSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
@@ -41,6 +45,8 @@ function key() {
 /** A fresh database and the environment the binary runs with. */
 function environment(port, dir) {
   const env = { PATH: process.env.PATH, BIND: `127.0.0.1:${port}`, RUST_LOG: "warn", JWT_SECRET: key(), VOUCHER_KEY: key() };
+  // The pages from disk instead of the built-in copies (trying page changes without a rebuild).
+  if (process.env.WEB_DIR) env.WEB_DIR = process.env.WEB_DIR;
   if (backend === "postgres") {
     const name = `zj_browser_${key().slice(0, 12)}`;
     execFileSync("psql", ["-h", "127.0.0.1", "-U", "postgres", "-d", "postgres", "-qc", `CREATE DATABASE ${name}`]);
@@ -86,7 +92,7 @@ function api(base) {
 }
 
 /** A campaign only this run's worker can claim: members of 路桥区总工会, redeemable at STATION. */
-async function campaign(a, admin, title) {
+async function campaign(a, admin, title, extra = {}) {
   const unions = (await a.get("/api/v1/unions?limit=100", admin)).items;
   const luqiao = unions.find((u) => u.name === "路桥区总工会");
   const stations = (await a.get(`/api/v1/stations?union_id=${luqiao.id}&limit=100`, admin)).items;
@@ -102,6 +108,7 @@ async function campaign(a, admin, title) {
     redeem_until: new Date(Date.now() + 96 * hour).toISOString(),
     station_ids: [station.id],
     rules: [{ type: "membership_required" }, { type: "member_of", union_id: luqiao.id }],
+    ...extra,
   });
   await a.post(`/api/v1/admin/campaigns/${created.id}/publish`, admin);
   return { id: created.id, union: luqiao.id, station: station.id };
@@ -121,6 +128,13 @@ function weigh(page) {
   return () => sizes.reduce((a, b) => a + b, 0);
 }
 
+/** Uncaught errors of a page's scripts, to be asserted empty at the end. */
+const pageErrors = [];
+function watchErrors(page, name) {
+  page.on("pageerror", (e) => pageErrors.push(`${name}: ${e.message}`));
+  return page;
+}
+
 async function signIn(page, phone) {
   await page.getByLabel("手机号").fill(phone);
   await page.getByLabel("密码").fill(PASSWORD);
@@ -138,7 +152,7 @@ async function story(browser, base) {
   const phone = new Date().getTime().toString().slice(-8);
   const worker = `137${phone}`;
   const app = await (await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true })).newPage();
-  const appWeight = weigh(app);
+  const appWeight = weigh(watchErrors(app, "/app/"));
   await app.goto(`${base}/app/`);
   await app.getByRole("button", { name: "没有账号？注册" }).click();
   await app.getByLabel("手机号").fill(worker);
@@ -159,7 +173,7 @@ async function story(browser, base) {
 
   step("the admin approves on the admin page");
   const office = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
-  const officeWeight = weigh(office);
+  const officeWeight = weigh(watchErrors(office, "/admin/"));
   await office.goto(`${base}/admin/`);
   await signIn(office, ADMIN);
   await office.getByRole("button", { name: "入会审批" }).click();
@@ -182,7 +196,7 @@ async function story(browser, base) {
 
   step("the counter scans the QR payload as a keyboard-wedge scanner types it, and redeems");
   const counter = await (await browser.newContext({ viewport: { width: 1024, height: 768 }, hasTouch: true })).newPage();
-  const counterWeight = weigh(counter);
+  const counterWeight = weigh(watchErrors(counter, "/counter/"));
   await counter.goto(`${base}/counter/`);
   await signIn(counter, COUNTER);
   await counter.getByLabel("驿站").selectOption(c.station);
@@ -237,6 +251,46 @@ async function story(browser, base) {
     assert.ok(ms < 15000, `${path} took ${ms} ms on slow 3G`);
     await context.close();
   }
+  return { a, admin, app, counter, office };
+}
+
+/** Issue 14: delivered to the door (送货上门), then rated, by the same worker and counter. */
+async function delivery(s) {
+  const { a, admin, app, counter, office } = s;
+  const title = `送货上门测试 ${Date.now() % 100000}`;
+  const c = await campaign(a, admin, title, { fulfilment: "delivery" });
+
+  step("the worker gives a delivery address in 我的 and claims a 送货上门 campaign");
+  const address = `台州市路桥区浏览器测试路 ${Date.now() % 1000} 号`;
+  await app.getByLabel("收货地址").fill(address);
+  await app.getByRole("button", { name: "保存地址" }).click();
+  await app.getByText("收货地址已保存").waitFor();
+  const tokens = JSON.parse(await app.evaluate(() => localStorage.getItem("zhijian.app.tokens")));
+  await a.post(`/api/v1/campaigns/${c.id}/claims`, tokens.access);
+
+  step("the counter opens 送货上门, sees the address and confirms the hand-over");
+  await counter.getByRole("button", { name: "送货上门" }).click();
+  const row = counter.locator("article").filter({ hasText: address });
+  await row.getByText(title).waitFor();
+  await row.getByRole("button", { name: "确认送达" }).click();
+  await counter.locator(".big-answer.ok").getByText("送达成功").waitFor();
+  await row.waitFor({ state: "detached" });
+
+  step("the worker rates the delivered voucher 5 stars");
+  await app.getByRole("button", { name: "刷新" }).first().click();
+  const held = app.locator("article.voucher").filter({ hasText: title });
+  await held.getByRole("button", { name: "5 星" }).click();
+  await held.getByRole("button", { name: "提交评价" }).click();
+  await held.getByText("已评价").waitFor();
+
+  step("the admin page shows the delivery and the rating, and the 微心愿 summary");
+  await office.getByRole("button", { name: "刷新列表" }).click();
+  await office.getByRole("button", { name: title }).click();
+  await office.getByText("送达 1", { exact: true }).waitFor();
+  await office.getByText("五星好评 100%", { exact: true }).waitFor();
+  await office.getByRole("button", { name: "微心愿", exact: true }).click();
+  await office.getByText(/^待实现的心愿 \d+$/).waitFor();
+  assert.deepEqual(pageErrors, [], "no page threw");
 }
 
 async function main() {
@@ -255,11 +309,11 @@ async function main() {
   const timer = setTimeout(() => {
     console.error("browser tests timed out");
     process.exit(1);
-  }, 180_000);
+  }, 240_000);
   try {
     await waitReady(base);
     console.log(`browser tests on ${backend}`);
-    await story(browser, base);
+    await delivery(await story(browser, base));
     console.log(`browser tests on ${backend}: passed`);
   } finally {
     clearTimeout(timer);

@@ -12,7 +12,7 @@ use crate::error::{ApiError, ErrorCode};
 use crate::http::json::Query;
 use crate::http::pagination;
 use crate::state::AppState;
-use crate::views::vouchers::{wallet_entry, VoucherView};
+use crate::views::vouchers::{wallet_entry, with_handouts, VoucherView};
 
 /// Newest first, any status.
 pub async fn list(
@@ -26,11 +26,12 @@ pub async fn list(
     let views = db::run(&state.pool, move |conn| {
         let rows = voucher_reads::wallet(conn, &principal.user_id, before.as_ref(), limit + 1)?;
         let at = now();
-        Ok::<_, ApiError>(
-            rows.iter()
-                .map(|(entry, redeemed)| wallet_entry(entry, redeemed.as_ref(), &keys, at))
-                .collect::<Vec<_>>(),
-        )
+        let mut views: Vec<VoucherView> = rows
+            .iter()
+            .map(|(entry, redeemed)| wallet_entry(entry, redeemed.as_ref(), &keys, at))
+            .collect();
+        with_handouts(conn, &mut views)?;
+        Ok::<_, ApiError>(views)
     })
     .await?;
     Ok(HttpResponse::Ok().json(pagination::page(views, limit, |v: &VoucherView| v.id.to_string())))
@@ -47,7 +48,10 @@ pub async fn show(
     let view = db::run(&state.pool, move |conn| {
         let (entry, redeemed) =
             voucher_reads::owned(conn, &principal.user_id, &id)?.ok_or(ErrorCode::NotFound)?;
-        Ok::<_, ApiError>(wallet_entry(&entry, redeemed.as_ref(), &keys, now()))
+        let mut view = [wallet_entry(&entry, redeemed.as_ref(), &keys, now())];
+        with_handouts(conn, &mut view)?;
+        let [view] = view;
+        Ok::<_, ApiError>(view)
     })
     .await?;
     Ok(HttpResponse::Ok().json(view))

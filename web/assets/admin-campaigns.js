@@ -3,6 +3,7 @@
 // 已领取未核销 list and 提醒). Everything shared comes in through `ctx` (see admin.js).
 
 import { el, say, civil, civilDate } from "./api.js";
+import * as handouts from "./admin-handouts.js";
 
 const STATUS = { draft: "草稿", published: "已发布", paused: "已暂停", closed: "已结束" };
 const REASONS = {
@@ -13,6 +14,7 @@ const REASONS = {
   REGION_NOT_COVERED: "地区不在范围内",
   NOT_HARDSHIP_ARCHIVED: "不在困难职工档案中",
   MEMBERSHIP_TOO_RECENT: "入会时间不够早",
+  NO_MATCHING_WISH: "没有该类未实现的微心愿",
   CAMPAIGN_NOT_OPEN: "活动未开始",
   CAMPAIGN_ENDED: "活动已截止",
   SOLD_OUT: "已领完",
@@ -166,6 +168,7 @@ function campaignForm(ctx, done) {
       ctx.field("物品", f.item, "如：暖心礼包、米面油提货券"),
       ctx.field("总库存", f.stock),
       ctx.field("每人限领", f.limit),
+      handouts.modeFields(ctx, f),
       ctx.field("券有效天数", f.validDays, "可不填：不填则有效到核销截止")),
     ctx.field("说明", f.description),
     el("fieldset", {},
@@ -230,6 +233,7 @@ function rulesFieldset(ctx, f) {
       el("div", { class: "checks" }, occupations.map((o) => o.row))),
     verified.row,
     hardship.row,
+    handouts.wishedRule(f),
     el("div", { class: "form-grid" },
       ctx.field("地区", f.region, "地区代码，多个用逗号分开，如 331004,3310（3310 即台州市全部区县）；留空则不限"),
       ctx.field("入会早于", f.since, "留空则不限")));
@@ -269,6 +273,7 @@ function campaignBody(f) {
   const description = f.description.value.trim();
   if (description) body.description = description;
   if (f.validDays.value) body.voucher_valid_days = Number(f.validDays.value);
+  handouts.applyMode(f, body);
   return body;
 }
 
@@ -289,6 +294,8 @@ function collectRules(f) {
   if (regions.length) rules.push({ type: "region_in", values: regions });
   if (r.hardship.checked) rules.push({ type: "hardship_archived" });
   if (f.since.value) rules.push({ type: "member_since_before", date: f.since.value });
+  const wished = handouts.collectWished(f);
+  if (wished) rules.push(wished);
   return rules;
 }
 
@@ -358,6 +365,7 @@ function facts(ctx, c) {
   const stations = (c.stations || []).map((s) => s.name).join("、") || "未选（发布前须至少选一个）";
   const rows = [
     ["物品", c.item_name],
+    ...handouts.modeFacts(c),
     ["所属工会", ctx.unionName(c.union_id)],
     ["每人限领", `${c.per_worker_limit} 份`],
     ["领取时间", `${civil(c.claim_starts_at)} 至 ${civil(c.claim_ends_at)}`],
@@ -383,6 +391,7 @@ function describeRules(ctx, rules) {
       case "region_in": return `地区：${r.values.join("、")}`;
       case "hardship_archived": return "须在困难职工档案中";
       case "member_since_before": return `入会早于 ${r.date}`;
+      case "wished": return handouts.describeWished(r);
       default: return r.type;
     }
   });
@@ -406,11 +415,13 @@ function lifecycleButtons(d) {
       const updated = await d.ctx.session.post(`/api/v1/admin/campaigns/${d.c.id}/${verb}`, {});
       d.c = { ...d.c, ...updated };
       renderTop(d, index);
-      say(d.note, done, "ok");
+      say(d.note, handouts.publishSaid(d.c, verb, updated) || done, "ok");
       loadList(d.v).catch(() => {});
     }));
     buttons.push(b);
   }
+  const topUp = handouts.topUpButton(d, () => loadStats(d, false));
+  if (topUp) buttons.push(topUp);
   return buttons;
 }
 
@@ -465,6 +476,7 @@ function renderStats(d, s) {
     el("p", { class: "muted small" },
       `数据时间 ${civil(s.as_of)}（每 30 秒自动更新）`,
       s.next_release_at ? `；下一批库存 ${civil(s.next_release_at)} 投放` : ""),
+    handouts.handoutStats(d.ctx, s, d.c.stations || []),
     charts.length ? el("div", { class: "charts" }, charts) : null);
   for (const x of d.stats.querySelectorAll("details")) x.open = open.has(x.dataset.key);
 }

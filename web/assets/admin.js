@@ -4,6 +4,7 @@
 
 import { Session, ApiProblem, el, say, civil, civilDate, uuid } from "./api.js";
 import { campaignsTab } from "./admin-campaigns.js";
+import { wishesTab } from "./admin-handouts.js";
 
 const session = new Session("admin");
 const view = document.getElementById("view");
@@ -28,12 +29,13 @@ const FIELD_NAMES = {
   per_worker_limit: "每人限领", claim_starts_at: "领取开始", claim_ends_at: "领取截止", redeem_until: "核销截止",
   station_ids: "核销驿站", voucher_valid_days: "券有效天数", rules: "领取条件", reason: "拒绝原因",
   phone: "手机号", password: "密码", name: "姓名", role: "角色", new_password: "新密码",
-  current_password: "当前密码",
+  current_password: "当前密码", mode: "发放方式", fulfilment: "领取方式",
 };
 const TABS = [
   ["campaigns", "活动"],
   ["applications", "入会审批"],
   ["staff", "职员"],
+  ["wishes", "微心愿"],
   ["exports", "导出"],
 ];
 
@@ -332,7 +334,8 @@ function selectTab(key) {
   const panel = document.getElementById("panel");
   panel.setAttribute("aria-labelledby", `tab-${key}`);
   say(pageNotice, "");
-  const render = { campaigns: () => campaignsTab(panel, ctx), applications: applicationsTab, staff: staffTab, exports: exportsTab }[key];
+  const render = { campaigns: () => campaignsTab(panel, ctx), applications: applicationsTab, staff: staffTab, exports: exportsTab,
+    wishes: (p) => wishesTab(p, ctx) }[key];
   render(panel);
 }
 

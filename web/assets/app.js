@@ -4,6 +4,7 @@
 // it changed, and the last wallet kept on the phone so a code can be shown offline.
 
 import { Session, ApiProblem, newKey, civil, civilDate, el, say } from "./api.js";
+import * as handouts from "./app-handouts.js";
 
 const session = new Session("app");
 const $ = (id) => document.getElementById(id);
@@ -37,6 +38,7 @@ const VOUCHER_STATUS = {
 const SECTIONS = [
   ["campaigns", "活动"],
   ["wallet", "我的券包"],
+  ["profile", "我的"],
   ["membership", "入会"],
   ["inbox", "消息"],
 ];
@@ -324,6 +326,7 @@ function sectionShell(key, title) {
 const LOADERS = {
   campaigns: [fetchCampaigns, renderCampaigns],
   wallet: [fetchWallet, renderWallet],
+  profile: [handouts.fetchProfile, handouts.renderProfile],
   membership: [fetchMembership, renderMembership],
   inbox: [fetchInbox, renderInbox],
 };
@@ -422,9 +425,10 @@ function campaignCard(c) {
     { class: "card campaign", "aria-labelledby": `c-${c.id}` },
     el("h3", { id: `c-${c.id}` }, c.title),
     el("p", { class: "item" }, c.item_name),
+    handouts.campaignTags(c),
     el("p", { class: "facts" }, el("span", { class: "remaining" }, `剩余 ${c.remaining} 份`), el("span", { class: "muted" }, `共 ${c.total_stock} 份`)),
     el("p", {}, `领取时间：${civil(c.claim_starts_at)} 至 ${civil(c.claim_ends_at)}`),
-    el("p", { class: "muted" }, `到驿站领取截止：${civil(c.redeem_until)}`),
+    el("p", { class: "muted" }, `${c.fulfilment === "delivery" ? "送货截止" : "到驿站领取截止"}：${civil(c.redeem_until)}`),
     c.description && el("p", { class: "desc" }, c.description),
     eligibilityBlock(c),
   );
@@ -432,6 +436,7 @@ function campaignCard(c) {
 
 function eligibilityBlock(c) {
   const e = c.eligibility;
+  if (c.mode === "allocate") return handouts.allocatedVerdict(c);
   if (e.failed) return el("p", { class: "notice", "data-kind": "error" }, `查不到能否领取：${e.failed}`);
   if (e.eligible) {
     return el(
@@ -541,14 +546,20 @@ function voucherCard(v) {
     v.status === "cancelled" && v.cancelled_at && el("p", { class: "muted" }, `退回时间 ${civil(v.cancelled_at)}`),
     v.status === "issued" && stationList(v.campaign_id),
     v.status === "issued" && qrArea(v),
+    v.status === "redeemed" && handouts.ratingBlock(v),
   );
 }
 
 /** Where to collect: the campaign's stations, asked once per campaign and filled in later. */
 function stationList(campaignId) {
   const box = el("div", { class: "stations" });
-  campaignStations(campaignId)
-    .then((list) => {
+  campaignDetail(campaignId)
+    .then((c) => {
+      if (c.fulfilment === "delivery") {
+        box.replaceChildren(handouts.deliveryNote());
+        return;
+      }
+      const list = c.stations || [];
       if (!list.length) return;
       box.replaceChildren(
         el("p", { class: "muted" }, "可到这些驿站领取："),
@@ -564,9 +575,9 @@ function stationDetail(s) {
   return parts.length ? `（${parts.join("，")}）` : "";
 }
 
-function campaignStations(id) {
+function campaignDetail(id) {
   if (!state.stations.has(id)) {
-    const asked = session.get(`/api/v1/campaigns/${id}`).then((c) => c.stations || []);
+    const asked = session.get(`/api/v1/campaigns/${id}`);
     asked.catch(() => state.stations.delete(id));
     state.stations.set(id, asked);
   }
@@ -770,6 +781,8 @@ async function markRead(n, button) {
 }
 
 // ---------- start ----------
+
+handouts.setup({ session, tell, tellProblem, withBusy, reload });
 
 // A lost session also forgets the saved wallet: its codes must not outlive the sign-in.
 session.onSignedOut = () => {

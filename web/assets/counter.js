@@ -3,6 +3,7 @@
 // 确认核销, and read the answer at arm's length: green 核销成功 or red 已核销 with when
 // and where. Nothing from the API is ever parsed as HTML: the DOM is built with el().
 import { Session, ApiProblem, newKey, civil, el, say } from "/assets/api.js";
+import { deliveriesSection } from "/assets/counter-deliveries.js";
 
 const session = new Session("counter");
 const STATION_KEY = "zhijian.counter.station";
@@ -257,7 +258,12 @@ function buildDesk(d) {
     ui.answer,
     ui.card,
   );
-  ui.root = el("div", { class: "desk" }, scan, buildToday(ui, d));
+  ui.deliveries = deliveriesSection({
+    session, beep, stationId: () => d.stationId, stationName: (id) => d.names.get(id) || "", live: () => desk === d,
+    onDelivered: () => loadToday(d),
+    signedOut: (e) => e.code === "PASSWORD_CHANGE_REQUIRED" && (showPasswordChange(), true),
+  });
+  ui.root = el("div", { class: "desk" }, scan, buildToday(ui, d), ui.deliveries.root);
   return ui;
 }
 
