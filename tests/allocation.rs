@@ -289,6 +289,61 @@ async fn the_jobs_finish_an_allocation_a_crash_left_half_done() {
 }
 
 #[tokio::test]
+async fn each_allocated_voucher_reaches_the_partners_its_holder_granted_once() {
+    let app = spawn_app().await;
+    let w = app.world().await;
+    let admin = w.luqiao_admin.access.as_str();
+    let roster = members(&app, &w.luqiao, 40, 10).await;
+    let scopes = ["webhooks:manage", "vouchers:read"];
+    let p = app.partner(admin, &w.luqiao, "美团配送", &scopes).await;
+    let token = app.partner_token(&p, None).await;
+    let receiver = common::receiver::Receiver::start();
+    let events = json!({"url": receiver.url, "events": ["voucher.allocated"]});
+    app.created("/api/v1/partner/webhook-endpoints", &token, events)
+        .await;
+    // Two of the ten on the register use the platform and let it see their vouchers.
+    let granting = &roster.hardship[..2];
+    for user in granting {
+        let worker = sign_in(&app, user).await;
+        let grant = json!({"partner_id": p.id});
+        app.created("/api/v1/me/partner-grants", &worker, grant).await;
+    }
+    let id = draft_allocation(&app, &w, 10).await;
+    let (status, published) = publish(&app, &id, admin).await;
+    assert_eq!(status, 200, "{published}");
+    assert_eq!(published["allocated"], 10, "{published}");
+
+    let delivered = common::jobs::eventually(30, "both events delivered", || async {
+        let ok: Vec<_> = receiver
+            .deliveries()
+            .into_iter()
+            .filter(|d| d.answered == 200)
+            .collect();
+        (ok.len() >= 2).then_some(ok)
+    })
+    .await;
+    common::jobs::settle().await;
+    assert_eq!(
+        receiver.deliveries().len(),
+        2,
+        "one event per granting holder, none twice"
+    );
+    let mut workers: Vec<String> = delivered
+        .iter()
+        .map(|d| {
+            let event = d.payload();
+            assert_eq!(event["type"], "voucher.allocated", "{event}");
+            assert_eq!(event["data"]["campaign_id"], id.as_str(), "{event}");
+            event["data"]["worker_id"].as_str().unwrap().to_owned()
+        })
+        .collect();
+    workers.sort();
+    let mut expected = granting.to_vec();
+    expected.sort();
+    assert_eq!(workers, expected, "each event names its own holder");
+}
+
+#[tokio::test]
 async fn eligibility_on_an_allocate_campaign_says_it_is_allocated_not_claimed() {
     let app = spawn_app().await;
     let w = app.world().await;
