@@ -46,6 +46,9 @@ enum Command {
         #[arg(long, env = "NEW_JWT_SECRET", hide_env_values = true)]
         new_jwt_secret: Option<String>,
     },
+    /// Check the database's consistency (read-only): stock, per-worker limits, one live
+    /// redemption per redeemed voucher, audit entries. Exits 0, or 1 listing violations.
+    Check,
     /// The audit trail's hash chain.
     Audit {
         #[command(subcommand)]
@@ -132,17 +135,26 @@ pub async fn run() -> anyhow::Result<()> {
                 }
             );
         }
+        Command::Check => {
+            let pool = existing_database(&config)?;
+            let found = tokio::task::spawn_blocking(move || {
+                let mut conn = pool.get()?;
+                Ok::<_, anyhow::Error>(crate::check::run(&mut conn)?)
+            })
+            .await??;
+            if !found.is_empty() {
+                for v in &found {
+                    eprintln!("{}: {}", v.rule, v.detail);
+                }
+                eprintln!("INCONSISTENT: {} violation(s) listed above", found.len());
+                std::process::exit(1);
+            }
+            println!("consistent: stock, per-worker limits, redemptions and audit entries all agree");
+        }
         Command::Audit {
             command: AuditCommand::Verify,
         } => {
-            // Read-only: no migration, and no new empty database from a mistyped path.
-            if let DatabaseUrl::Sqlite(path) = &config.database_url {
-                anyhow::ensure!(
-                    std::path::Path::new(path).exists(),
-                    "no database at {path}: set DATABASE_URL to the service's database"
-                );
-            }
-            let pool = db::connect(&config.database_url, 1).context("cannot reach the database")?;
+            let pool = existing_database(&config)?;
             let keys = voucher_keys(&config, &pool).await?;
             let verdict = tokio::task::spawn_blocking(move || {
                 let mut conn = pool.get()?;
@@ -165,6 +177,18 @@ pub async fn run() -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// The service's database for a read-only command: no migration, and no new empty
+/// database from a mistyped path.
+fn existing_database(config: &Config) -> anyhow::Result<db::DbPool> {
+    if let DatabaseUrl::Sqlite(path) = &config.database_url {
+        anyhow::ensure!(
+            std::path::Path::new(path).exists(),
+            "no database at {path}: set DATABASE_URL to the service's database"
+        );
+    }
+    db::connect(&config.database_url, 1).context("cannot reach the database")
 }
 
 /// `VOUCHER_KEY` (from the environment or the SQLite key file), checked against the

@@ -17,7 +17,9 @@ async fn seed_demo_builds_a_usable_world_and_can_run_twice() {
         .unwrap();
     let keys = || zhijian::domain::voucher_code::VoucherKeys::new(TEST_VOUCHER_KEY.as_bytes());
     zhijian::seed::run(pool.clone(), keys()).await.unwrap();
-    zhijian::seed::run(pool, keys()).await.unwrap();
+    zhijian::seed::run(pool.clone(), keys()).await.unwrap();
+    let found = zhijian::check::run(&mut pool.get().unwrap()).unwrap();
+    assert!(found.is_empty(), "the demo world is consistent: {found:?}");
 
     let app = start(config, dir).await;
     let login = |phone: &'static str| app.login(phone, zhijian::seed::DEMO_PASSWORD);

@@ -123,6 +123,21 @@ where
     }
 }
 
+/// Runs `f` in one read-only snapshot: on PostgreSQL a `REPEATABLE READ, READ ONLY`
+/// transaction, so writers committing meanwhile are not seen halfway; on SQLite a
+/// transaction (a WAL reader sees one state).
+pub fn read_snapshot<T, F>(conn: &mut DbConnection, f: F) -> QueryResult<T>
+where
+    F: FnOnce(&mut DbConnection) -> QueryResult<T>,
+{
+    conn.transaction(|c| {
+        if matches!(c, DbConnection::Postgres(_)) {
+            diesel::sql_query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY").execute(c)?;
+        }
+        f(c)
+    })
+}
+
 /// A multi-row `INSERT` of `rows` (a `Vec` of value tuples) into `table`, returning
 /// `QueryResult<()>`. Diesel's multi-backend connection cannot build one (its dialect
 /// has no DEFAULT keyword form), while each backend can: the same statement is run on

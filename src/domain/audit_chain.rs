@@ -139,12 +139,7 @@ pub struct Verdict {
 /// read-only snapshot so a sealer committing meanwhile cannot look like tampering.
 /// `keys` checks each entry's signature (`audit::entry_mac`).
 pub fn verify(conn: &mut DbConnection, keys: &VoucherKeys) -> QueryResult<Verdict> {
-    conn.transaction(|c| {
-        if matches!(c, DbConnection::Postgres(_)) {
-            diesel::sql_query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY").execute(c)?;
-        }
-        walk(c, keys)
-    })
+    crate::db::read_snapshot(conn, |c| walk(c, keys))
 }
 
 fn check(
