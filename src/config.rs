@@ -34,6 +34,9 @@ pub struct Config {
     /// process aborts right after that many allocation batches commit (default unset;
     /// never set it in service).
     pub fault_abort_after_allocation_batches: Option<u32>,
+    /// `METRICS_TOKEN`: a bearer token `GET /metrics` requires (default unset: open, for a
+    /// scraper on the private network).
+    pub metrics_token: Option<String>,
 }
 
 fn jobs_from_env() -> Result<crate::jobs::JobsConfig, String> {
@@ -119,6 +122,7 @@ impl Config {
             database_url: DatabaseUrl::parse(var("DATABASE_URL").as_deref())?,
             web_dir: var("WEB_DIR").map(std::path::PathBuf::from),
             allocation_batch_size: parsed("ALLOCATION_BATCH_SIZE", 500)?,
+            metrics_token: var("METRICS_TOKEN"),
             fault_abort_after_allocation_batches: var("FAULT_ABORT_AFTER_ALLOCATION_BATCHES")
                 .map(|n| {
                     n.trim()
@@ -169,6 +173,7 @@ impl Config {
             database_url,
             web_dir: None,
             allocation_batch_size: 500,
+            metrics_token: None,
             fault_abort_after_allocation_batches: None,
             redis_url: None,
             redis_key_prefix: "zhijian:".into(),

@@ -13,6 +13,7 @@ pub mod idempotency;
 pub mod jobs;
 pub mod keys;
 pub mod locks;
+pub mod metrics;
 pub mod outbox;
 pub mod request_id;
 pub mod routes;

@@ -57,12 +57,21 @@ async fn janitor(pool: DbPool) {
 
 /// Connects and migrates; runs on a blocking thread. A new SQLite file is created 0600.
 pub async fn prepare_database(url: &DatabaseUrl, pool_size: u32) -> anyhow::Result<DbPool> {
+    prepare_observed(url, pool_size, None).await
+}
+
+/// `prepare_database` with the pool's checkouts reported to `events` (the metrics).
+async fn prepare_observed(
+    url: &DatabaseUrl,
+    pool_size: u32,
+    events: Option<Box<dyn diesel::r2d2::HandleEvent>>,
+) -> anyhow::Result<DbPool> {
     let url = url.clone();
     tokio::task::spawn_blocking(move || {
         if let DatabaseUrl::Sqlite(path) = &url {
             keys::protect_sqlite_files(path)?;
         }
-        let pool = db::connect(&url, pool_size).context("cannot reach the database")?;
+        let pool = db::connect_observed(&url, pool_size, events).context("cannot reach the database")?;
         let mut conn = pool.get().context("cannot reach the database")?;
         db::migrate(&mut conn)
             .map_err(anyhow::Error::msg)
@@ -93,7 +102,9 @@ fn secrets(config: &Config, conn: &mut DbConnection) -> anyhow::Result<(Vec<u8>,
 impl Application {
     pub async fn build(config: Config) -> anyhow::Result<Self> {
         civil::set_zone(config.time_zone);
-        let pool = prepare_database(&config.database_url, config.db_pool_size).await?;
+        let metrics = crate::metrics::Metrics::default();
+        let events = Some(metrics.pool_events());
+        let pool = prepare_observed(&config.database_url, config.db_pool_size, events).await?;
         let (secret, voucher_key) = {
             let (pool, config) = (pool.clone(), config.clone());
             tokio::task::spawn_blocking(move || secrets(&config, &mut *pool.get()?)).await??
@@ -128,6 +139,8 @@ impl Application {
             openapi_json: openapi.to_string(),
             web_dir: config.web_dir.clone(),
             allocation_plan: config.allocation_plan(),
+            metrics,
+            metrics_token: config.metrics_token.clone(),
         });
         crate::domain::audit::use_key(&state.voucher_keys);
 
@@ -139,6 +152,7 @@ impl Application {
                 .app_data(state.clone())
                 .app_data(authenticator.clone())
                 .app_data(extract::path_config())
+                .wrap(from_fn(crate::http::observe::record))
                 .wrap(from_fn(request_context))
                 // Doubled slashes name the same route as single ones.
                 .wrap(NormalizePath::new(TrailingSlash::MergeOnly))

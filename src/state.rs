@@ -23,4 +23,8 @@ pub struct AppState {
     pub web_dir: Option<std::path::PathBuf>,
     /// `ALLOCATION_BATCH_SIZE` and the crash test's fault (`app::allocation::Plan`).
     pub allocation_plan: crate::app::allocation::Plan,
+    /// What `GET /metrics` shows.
+    pub metrics: crate::metrics::Metrics,
+    /// `METRICS_TOKEN`: when set, `GET /metrics` wants it as a bearer token.
+    pub metrics_token: Option<String>,
 }

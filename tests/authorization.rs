@@ -72,6 +72,8 @@ async fn signed_out_callers_are_unauthenticated_everywhere_but_the_open_routes()
     let open = [
         "/healthz",
         "/readyz",
+        // Open to the scraper unless METRICS_TOKEN is set (tests/metrics.rs).
+        "/metrics",
         "/api-docs/openapi.json",
         "/api-docs/openapi.yaml",
         // Partners authenticate with client credentials there, not a bearer token.

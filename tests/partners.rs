@@ -254,6 +254,8 @@ async fn a_partner_token_opens_no_route_outside_the_partner_area() {
     let open = [
         "/healthz",
         "/readyz",
+        // Open to the scraper unless METRICS_TOKEN is set (tests/metrics.rs).
+        "/metrics",
         "/api-docs/openapi.json",
         "/api-docs/openapi.yaml",
         "/api/v1/oauth/token",

@@ -11,7 +11,7 @@ use diesel::connection::{AnsiTransactionManager, TransactionManager};
 use diesel::prelude::*;
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
-pub use pool::{connect, DbPool};
+pub use pool::{connect, connect_observed, DbPool};
 
 #[derive(diesel::MultiConnection)]
 pub enum DbConnection {

@@ -47,9 +47,22 @@ impl ManageConnection for Manager {
 
 /// Builds the pool; fails at once when the database cannot be reached.
 pub fn connect(url: &DatabaseUrl, max_size: u32) -> Result<DbPool, r2d2::PoolError> {
-    r2d2::Pool::builder()
+    connect_observed(url, max_size, None)
+}
+
+/// `connect`, with `events` told of every checkout's wait and every timeout (the
+/// service's metrics).
+pub fn connect_observed(
+    url: &DatabaseUrl,
+    max_size: u32,
+    events: Option<Box<dyn r2d2::HandleEvent>>,
+) -> Result<DbPool, r2d2::PoolError> {
+    let mut builder = r2d2::Pool::builder()
         .max_size(max_size)
         .min_idle(Some(1))
-        .connection_timeout(Duration::from_secs(5))
-        .build(Manager { url: url.clone() })
+        .connection_timeout(Duration::from_secs(5));
+    if let Some(events) = events {
+        builder = builder.event_handler(events);
+    }
+    builder.build(Manager { url: url.clone() })
 }

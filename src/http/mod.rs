@@ -5,6 +5,7 @@
 pub mod extract;
 pub mod idempotent;
 pub mod json;
+pub mod observe;
 pub mod pagination;
 mod serde_text;
 pub mod throttle;

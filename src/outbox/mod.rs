@@ -116,6 +116,20 @@ fn insert(
     Ok(())
 }
 
+/// Messages neither delivered nor given up, and how many whole seconds the oldest due one
+/// is overdue (0: none due), for the metrics.
+pub fn backlog(conn: &mut DbConnection, now: NaiveDateTime) -> QueryResult<(i64, i64)> {
+    let open = outbox::table
+        .filter(outbox::delivered_at.is_null())
+        .filter(outbox::gave_up_at.is_null());
+    let count: i64 = open.count().get_result(conn)?;
+    let oldest: Option<NaiveDateTime> = open
+        .filter(outbox::next_attempt_at.le(now))
+        .select(diesel::dsl::min(outbox::next_attempt_at))
+        .first(conn)?;
+    Ok((count, oldest.map_or(0, |t| (now - t).num_seconds().max(0))))
+}
+
 /// Leases up to `limit` due messages of `target` (a `LIKE` pattern: `endpoint:%` leases
 /// every partner endpoint's) for this instance. Each lease is a
 /// conditional update, so of two instances only one gets a given row.

@@ -139,7 +139,17 @@ where
     F: FnOnce(&mut db::DbConnection) -> Result<(StatusCode, String), ApiError> + Send + 'static,
 {
     let lock_key = format!("lock:redeem:{voucher}");
-    let lease = match st.locks.try_acquire(&lock_key, REDEMPTION_LOCK_TTL).await {
+    let attempt = st.locks.try_acquire(&lock_key, REDEMPTION_LOCK_TTL).await;
+    let outcome = match &attempt {
+        Ok(Some(_)) => "acquired",
+        Ok(None) => "busy",
+        Err(_) => "unavailable",
+    };
+    let counted = crate::metrics::Outcome {
+        outcome: outcome.to_owned(),
+    };
+    st.metrics.locks.get_or_create(&counted).inc();
+    let lease = match attempt {
         Ok(Some(lease)) => Some(lease),
         Ok(None) => return Err(ErrorCode::RedemptionInProgress.into()),
         Err(e) => {

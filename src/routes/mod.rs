@@ -67,6 +67,7 @@ routes! {
     "/assets/{name}" => { GET: pages::asset },
     "/healthz" => { GET: ops::healthz },
     "/readyz" => { GET: ops::readyz },
+    "/metrics" => { GET: ops::metrics },
     "/api-docs/openapi.json" => { GET: ops::openapi_json },
     "/api-docs/openapi.yaml" => { GET: ops::openapi_yaml },
     "/api/v1/auth/register" => { POST: accounts::register },

@@ -2,6 +2,7 @@
 
 use actix_web::{web, HttpResponse};
 use serde_json::json;
+use subtle::ConstantTimeEq;
 
 use crate::db;
 use crate::error::{ApiError, ErrorCode};
@@ -25,6 +26,39 @@ pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError
             .with_extension(state.locks.kind(), status(locks.is_ok())));
     }
     Ok(HttpResponse::Ok().json(json!({"status": "ready", "database": "ok", state.locks.kind(): "ok"})))
+}
+
+/// `GET /metrics`: Prometheus text (OpenMetrics). With `METRICS_TOKEN` set, only for a
+/// scraper presenting it as a bearer token. Pool and outbox figures are read now.
+pub async fn metrics(
+    state: web::Data<AppState>,
+    req: actix_web::HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    if let Some(token) = &state.metrics_token {
+        let sent = req
+            .headers()
+            .get(actix_web::http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "));
+        // Constant-time, so the answer's timing does not spell the token out.
+        let matches = sent.is_some_and(|s| bool::from(s.as_bytes().ct_eq(token.as_bytes())));
+        if !matches {
+            return Err(ErrorCode::Unauthenticated.into());
+        }
+    }
+    let m = &state.metrics;
+    let pool = state.pool.state();
+    m.pool_connections.set(i64::from(pool.connections));
+    m.pool_idle.set(i64::from(pool.idle_connections));
+    let (backlog, lag) = db::run(&state.pool, |conn| {
+        Ok::<_, ApiError>(crate::outbox::backlog(conn, crate::domain::now())?)
+    })
+    .await?;
+    m.outbox_backlog.set(backlog);
+    m.job_lag_seconds.set(lag);
+    Ok(HttpResponse::Ok()
+        .content_type("application/openmetrics-text; version=1.0.0; charset=utf-8")
+        .body(m.render().map_err(ApiError::internal)?))
 }
 
 pub async fn openapi_yaml() -> HttpResponse {

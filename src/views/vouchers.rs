@@ -28,20 +28,18 @@ pub struct VoucherView {
     pub redeemed_at: Option<DateTime<Utc>>,
     pub redeemed_station_id: Option<StationId>,
     pub cancelled_at: Option<DateTime<Utc>>,
-    /// Wallet list and detail: how the goods come (`pickup` or `delivery`), and the
-    /// worker's own rating of the hand-over (1–5), if given.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub fulfilment: Option<crate::domain::campaign_modes::Fulfilment>,
+    /// Wallet list and detail, once the worker rated the hand-over: their score (1–5).
+    /// Absent otherwise, so a fresh claim's answer and the voucher's detail agree.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rating: Option<i32>,
 }
 
-/// Fills the wallet's `fulfilment` and `rating` of a page of views (two reads).
+/// Fills the wallet's `rating` of a page of views (one read).
 pub fn with_handouts(
     conn: &mut crate::db::DbConnection,
     views: &mut [VoucherView],
 ) -> diesel::QueryResult<()> {
-    use crate::db::schema::{campaigns, voucher_ratings};
+    use crate::db::schema::voucher_ratings;
     use diesel::prelude::*;
     let ids: Vec<&VoucherId> = views.iter().map(|v| &v.id).collect();
     let scores: std::collections::HashMap<VoucherId, i32> = voucher_ratings::table
@@ -50,17 +48,8 @@ pub fn with_handouts(
         .load(conn)?
         .into_iter()
         .collect();
-    let of: Vec<&CampaignId> = views.iter().map(|v| &v.campaign_id).collect();
-    let ways: std::collections::HashMap<CampaignId, crate::domain::campaign_modes::Fulfilment> =
-        campaigns::table
-            .filter(campaigns::id.eq_any(&of))
-            .select((campaigns::id, campaigns::fulfilment))
-            .load(conn)?
-            .into_iter()
-            .collect();
     for v in views {
         v.rating = scores.get(&v.id).copied();
-        v.fulfilment = ways.get(&v.campaign_id).copied();
     }
     Ok(())
 }
@@ -87,7 +76,6 @@ pub fn wallet_entry(
         redeemed_at: redeemed.map(|r| utc(r.at)),
         redeemed_station_id: redeemed.map(|r| r.station.clone()),
         cancelled_at: v.cancelled_at.map(utc),
-        fulfilment: None,
         rating: None,
     }
 }
