@@ -55,7 +55,12 @@ const STOCK: &str = "SELECT c.id AS id, c.total_stock AS total, \
      (SELECT COUNT(*) FROM vouchers v WHERE v.campaign_id = c.id AND v.status IN ('issued', 'redeemed') AND v.stock_returned_at IS NULL) AS held \
      FROM campaigns c ORDER BY c.id";
 
-/// (rule, query selecting one `what` per violation) for the rules that list places.
+/// When the audit trail began recording every change (its first entry with a subject
+/// type, migration `000010`): vouchers and hand-overs before it have no entries to find.
+const TRAIL_START: &str = "COALESCE((SELECT MIN(t.created_at) FROM audit_events t WHERE t.subject_type <> ''), '1970-01-01 00:00:00')";
+
+/// (rule, query selecting one `what` per violation) for the rules that list places; the
+/// audit rules read `{TRAIL_START}`.
 const PLACES: &[(&str, &str)] = &[
     (
         "per-worker-limit",
@@ -83,13 +88,13 @@ const PLACES: &[(&str, &str)] = &[
     (
         "audited-issue",
         "SELECT 'voucher ' || v.id || ' has no voucher.claimed or voucher.allocated audit entry' AS what \
-         FROM vouchers v WHERE NOT EXISTS (SELECT 1 FROM audit_events a WHERE a.subject_id = v.id \
+         FROM vouchers v WHERE v.issued_at >= {TRAIL_START} AND NOT EXISTS (SELECT 1 FROM audit_events a WHERE a.subject_id = v.id \
          AND a.subject_type = 'voucher' AND a.action IN ('voucher.claimed', 'voucher.allocated'))",
     ),
     (
         "audited-hand-over",
         "SELECT 'redemption ' || r.id || ' (voucher ' || r.voucher_id || ') has no voucher.redeemed audit entry' AS what \
-         FROM redemptions r WHERE r.reversed_at IS NULL AND NOT EXISTS (SELECT 1 FROM audit_events a \
+         FROM redemptions r WHERE r.reversed_at IS NULL AND r.redeemed_at >= {TRAIL_START} AND NOT EXISTS (SELECT 1 FROM audit_events a \
          WHERE a.subject_id = r.voucher_id AND a.subject_type = 'voucher' AND a.action = 'voucher.redeemed')",
     ),
 ];
@@ -111,7 +116,9 @@ pub fn run(conn: &mut DbConnection) -> QueryResult<Vec<Violation>> {
             }
         }
         for (rule, query) in PLACES {
-            let rows: Vec<Place> = diesel::sql_query(format!("{query} LIMIT {SHOWN}")).load(conn)?;
+            let query = query.replace("{TRAIL_START}", TRAIL_START);
+            let rows: Vec<Place> =
+                diesel::sql_query(format!("{query} ORDER BY 1 LIMIT {SHOWN}")).load(conn)?;
             found.extend(rows.into_iter().map(|p| Violation { rule, detail: p.what }));
         }
         Ok(found)

@@ -137,16 +137,21 @@ pub async fn run() -> anyhow::Result<()> {
         }
         Command::Check => {
             let pool = existing_database(&config)?;
-            let found = tokio::task::spawn_blocking(move || {
+            let checked = tokio::task::spawn_blocking(move || {
                 let mut conn = pool.get()?;
                 Ok::<_, anyhow::Error>(crate::check::run(&mut conn)?)
             })
-            .await??;
+            .await?;
+            // 2, not 1: "could not look" must not read as "found damage".
+            let found = checked.unwrap_or_else(|e| {
+                eprintln!("could not check: {e:#}");
+                std::process::exit(2)
+            });
             if !found.is_empty() {
                 for v in &found {
                     eprintln!("{}: {}", v.rule, v.detail);
                 }
-                eprintln!("INCONSISTENT: {} violation(s) listed above", found.len());
+                eprintln!("INCONSISTENT: the violations above (at most 20 per rule)");
                 std::process::exit(1);
             }
             println!("consistent: stock, per-worker limits, redemptions and audit entries all agree");

@@ -122,7 +122,9 @@ impl Config {
             database_url: DatabaseUrl::parse(var("DATABASE_URL").as_deref())?,
             web_dir: var("WEB_DIR").map(std::path::PathBuf::from),
             allocation_batch_size: parsed("ALLOCATION_BATCH_SIZE", 500)?,
-            metrics_token: var("METRICS_TOKEN"),
+            metrics_token: var("METRICS_TOKEN")
+                .map(|t| t.trim().to_owned())
+                .filter(|t| !t.is_empty()),
             fault_abort_after_allocation_batches: var("FAULT_ABORT_AFTER_ALLOCATION_BATCHES")
                 .map(|n| {
                     n.trim()

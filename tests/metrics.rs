@@ -49,6 +49,12 @@ async fn metrics_count_routes_outcomes_and_locks_without_personal_data() {
         .await;
     app.post_auth("/api/v1/counter/redemptions", counter, &body).await;
     app.get_auth("/api/v1/no/such/path/13812345678", counter).await;
+    let made_up = reqwest::Method::from_bytes(b"FOO1").unwrap();
+    app.client
+        .request(made_up, app.url("/healthz"))
+        .send()
+        .await
+        .unwrap();
 
     let (status, kind, text) = scrape(&app, None).await;
     assert_eq!(status, 200, "{text}");
@@ -77,6 +83,11 @@ async fn metrics_count_routes_outcomes_and_locks_without_personal_data() {
     assert!(sample(&text, "zhijian_job_lag_seconds") >= 0.0);
     // Unknown paths are one label value; ids, phones and codes never appear.
     assert!(text.contains(r#"route="unmatched""#), "{text}");
+    assert!(
+        text.contains(r#"method="other""#),
+        "made-up methods share one label: {text}"
+    );
+    assert!(!text.contains("FOO1"), "{text}");
     assert!(!text.contains("13812345678"), "no path in a label");
     assert!(!text.contains(&campaign), "no id in a label");
     assert!(!text.contains(v["code"].as_str().unwrap()), "no code");
@@ -95,5 +106,13 @@ async fn with_a_token_set_only_the_scraper_reads_the_metrics() {
     assert_eq!(status, 401);
     let (status, _, text) = scrape(&app, Some("scrape-secret-0123456789")).await;
     assert_eq!(status, 200);
+    let lower = app
+        .client
+        .get(app.url("/metrics"))
+        .header("authorization", "bearer scrape-secret-0123456789")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(lower.status().as_u16(), 200, "the scheme is case-insensitive");
     assert!(text.contains("zhijian_http_requests_total"), "{text}");
 }

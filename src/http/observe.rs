@@ -20,7 +20,11 @@ pub async fn record<B: MessageBody>(
 ) -> Result<ServiceResponse<B>, actix_web::Error> {
     let started = Instant::now();
     let metrics = req.app_data::<web::Data<AppState>>().map(|s| s.metrics.clone());
-    let method = req.method().as_str().to_owned();
+    // Made-up methods (actix accepts any token) would each add label values: one for all.
+    let method = match req.method().as_str() {
+        m @ ("GET" | "HEAD" | "POST" | "PUT" | "PATCH" | "DELETE" | "OPTIONS") => m.to_owned(),
+        _ => "other".to_owned(),
+    };
     let res = next.call(req).await?;
     let Some(m) = metrics else { return Ok(res) };
     let route = res

@@ -39,7 +39,9 @@ pub async fn metrics(
             .headers()
             .get(actix_web::http::header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "));
+            .and_then(|v| v.split_once(' '))
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+            .map(|(_, token)| token.trim());
         // Constant-time, so the answer's timing does not spell the token out.
         let matches = sent.is_some_and(|s| bool::from(s.as_bytes().ct_eq(token.as_bytes())));
         if !matches {
@@ -50,12 +52,19 @@ pub async fn metrics(
     let pool = state.pool.state();
     m.pool_connections.set(i64::from(pool.connections));
     m.pool_idle.set(i64::from(pool.idle_connections));
-    let (backlog, lag) = db::run(&state.pool, |conn| {
-        Ok::<_, ApiError>(crate::outbox::backlog(conn, crate::domain::now())?)
+    // Only with a connection free at once: a scrape never queues behind claims, and a busy
+    // or unreachable database still leaves the in-memory figures readable (with the last
+    // backlog shown).
+    let pool = state.pool.clone();
+    let read = web::block(move || {
+        pool.try_get()
+            .map(|mut conn| crate::outbox::backlog(&mut conn, crate::domain::now()))
     })
-    .await?;
-    m.outbox_backlog.set(backlog);
-    m.job_lag_seconds.set(lag);
+    .await;
+    if let Ok(Some(Ok((backlog, lag)))) = read {
+        m.outbox_backlog.set(backlog);
+        m.job_lag_seconds.set(lag);
+    }
     Ok(HttpResponse::Ok()
         .content_type("application/openmetrics-text; version=1.0.0; charset=utf-8")
         .body(m.render().map_err(ApiError::internal)?))
