@@ -9,7 +9,9 @@ login() {
     -d "{\"phone\":\"$1\",\"password\":\"zhijian-demo\"}" | json '["access_token"]'
 }
 WORKER=$(login 13800000002)     # 李建国, courier, member of 路桥区
-CAMPAIGN=$(curl -fs "$API/campaigns" -H "authorization: Bearer $WORKER" | json '["items"][0]["id"]')
+# The 900 care packs (seed-demo also publishes an allocation and a campaign for wishes).
+CAMPAIGN=$(curl -fs "$API/campaigns" -H "authorization: Bearer $WORKER" |
+  python3 -c "import json,sys; print(next(c['id'] for c in json.load(sys.stdin)['items'] if c['total_stock']==900))")
 echo "eligibility: $(curl -fs "$API/campaigns/$CAMPAIGN/eligibility" -H "authorization: Bearer $WORKER")"
 CLAIM=$(curl -s -X POST "$API/campaigns/$CAMPAIGN/claims" -H "authorization: Bearer $WORKER" -H "Idempotency-Key: try-it-$RANDOM")
 echo "claim: $CLAIM"
@@ -43,3 +45,13 @@ for phone in 13800000003 13800000004 13800000005 13800000008; do
 done
 echo "stats: $(curl -fs "$API/admin/campaigns/$RICE/stats" -H "authorization: Bearer $ADMIN")"
 echo "wishes: $(curl -fs "$API/admin/wishes/summary" -H "authorization: Bearer $ADMIN")"
+
+# 湖北's micro-wishes: 王小明 wished for gloves; the 保暖包 campaign admits wishers of warmth.
+# He claims it, the counter redeems it, and his wish is fulfilled (with a notification).
+WISHER=$(login 13800000001)
+WARMTH=$(curl -fs "$API/campaigns" -H "authorization: Bearer $WISHER" |
+  python3 -c "import json,sys; print(next(c['id'] for c in json.load(sys.stdin)['items'] if c['total_stock']==20))")
+GLOVES=$(curl -s -X POST "$API/campaigns/$WARMTH/claims" -H "authorization: Bearer $WISHER" -H "Idempotency-Key: try-it-$RANDOM" | json '["code"]')
+echo "warmth redemption: $(curl -s -X POST "$API/counter/redemptions" -H "authorization: Bearer $COUNTER" \
+  -H 'content-type: application/json' -d "{\"code\":\"$GLOVES\",\"station_id\":\"$STATION\"}" | json '["id"]')"
+echo "his wishes: $(curl -fs "$API/me/wishes" -H "authorization: Bearer $WISHER")"
