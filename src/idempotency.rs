@@ -11,9 +11,12 @@ use crate::db::{is_unique_violation, DbConnection};
 use crate::domain::ids::UserId;
 
 pub const RETENTION_HOURS: i64 = 24;
-/// An attempt still "in flight" after this long died (a crash or restart); a retry may
-/// take its place. Longer than any request can run (pool and lock timeouts are seconds).
-const STALE_AFTER_SECS: i64 = 60;
+/// An attempt still "in flight" after this long is presumed dead (a crash, a kill); a
+/// retry may take its place. Safe even if it is only paused: the attempt's lease (its
+/// `created_at`) no longer matches, so its `complete` fails and its transaction rolls
+/// back. Longer than a claim or redemption runs (pool and lock waits are seconds), short
+/// enough that a counter retrying after an instance died is not kept waiting long.
+const STALE_AFTER_SECS: i64 = 10;
 
 /// A validated key as sent.
 #[derive(Debug, Clone)]
@@ -63,8 +66,11 @@ crate::text_enum!(
 
 #[derive(Debug, PartialEq, Eq)]
 pub enum Begin {
-    /// First time: go ahead, then `complete` (or `abandon`).
-    Proceed,
+    /// First time (or a dead attempt taken over): go ahead, then `complete` (or
+    /// `abandon`) holding this lease, the record's `created_at`.
+    Proceed {
+        lease: NaiveDateTime,
+    },
     Replay {
         status: u16,
         body: String,
@@ -106,7 +112,7 @@ pub fn begin(
                 .execute(conn)
         });
         match inserted {
-            Ok(_) => return Ok(Begin::Proceed),
+            Ok(_) => return Ok(Begin::Proceed { lease: now }),
             Err(e) if is_unique_violation(&e) => {}
             Err(e) => return Err(e),
         }
@@ -153,7 +159,7 @@ pub fn begin(
             .set(keys::created_at.eq(now))
             .execute(conn)?;
             if taken == 1 {
-                return Ok(Begin::Proceed);
+                return Ok(Begin::Proceed { lease: now });
             }
         }
         return Ok(Begin::InFlight);
@@ -161,31 +167,46 @@ pub fn begin(
     Ok(Begin::InFlight)
 }
 
-/// Stores the answer. Call it in the same transaction as the work where there is one,
-/// so the effect and its recorded answer commit together.
+/// Stores the answer if the attempt still holds its `lease`; `Ok(false)` when another
+/// attempt took the key over meanwhile (this one was presumed dead): the caller must then
+/// roll its work back. Call it in the same transaction as the work, so the effect and
+/// its recorded answer commit together, or neither.
 pub fn complete(
     conn: &mut DbConnection,
     who: &UserId,
     key: &IdempotencyKey,
+    lease: NaiveDateTime,
     status: u16,
     body: &str,
-) -> QueryResult<()> {
-    diesel::update(keys::table.find((who.as_str(), &key.0)))
-        .set((
-            keys::state.eq(KeyState::Done),
-            keys::response_status.eq(i32::from(status)),
-            keys::response_body.eq(body),
-        ))
-        .execute(conn)?;
-    Ok(())
+) -> QueryResult<bool> {
+    let stored = diesel::update(
+        keys::table
+            .find((who.as_str(), &key.0))
+            .filter(keys::state.eq(KeyState::InFlight))
+            .filter(keys::created_at.eq(lease)),
+    )
+    .set((
+        keys::state.eq(KeyState::Done),
+        keys::response_status.eq(i32::from(status)),
+        keys::response_body.eq(body),
+    ))
+    .execute(conn)?;
+    Ok(stored == 1)
 }
 
-/// Forgets an attempt that produced no answer worth keeping (a 5xx), so a retry runs.
-pub fn abandon(conn: &mut DbConnection, who: &UserId, key: &IdempotencyKey) -> QueryResult<()> {
+/// Forgets an attempt that produced no answer worth keeping (a 5xx), so a retry runs;
+/// a record another attempt has taken over (another `lease`) is left alone.
+pub fn abandon(
+    conn: &mut DbConnection,
+    who: &UserId,
+    key: &IdempotencyKey,
+    lease: NaiveDateTime,
+) -> QueryResult<()> {
     diesel::delete(
         keys::table
             .find((who.as_str(), &key.0))
-            .filter(keys::state.eq(KeyState::InFlight)),
+            .filter(keys::state.eq(KeyState::InFlight))
+            .filter(keys::created_at.eq(lease)),
     )
     .execute(conn)?;
     Ok(())

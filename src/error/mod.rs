@@ -298,8 +298,14 @@ impl From<crate::db::RunError> for ApiError {
 }
 
 impl From<diesel::result::Error> for ApiError {
+    /// A database that cannot do the work now (connection lost, restarting, disk full) is a
+    /// 503 the client may retry; anything else is our fault.
     fn from(e: diesel::result::Error) -> Self {
-        Self::internal(format_args!("database: {e}"))
+        if crate::db::is_unavailable(&e) {
+            Self::unavailable(format_args!("database: {e}"))
+        } else {
+            Self::internal(format_args!("database: {e}"))
+        }
     }
 }
 

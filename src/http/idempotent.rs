@@ -52,16 +52,19 @@ pub fn fingerprint<B: Serialize>(
 pub struct Ticket {
     who: UserId,
     key: IdempotencyKey,
+    lease: chrono::NaiveDateTime,
 }
 
 impl Ticket {
-    pub fn complete(
-        &self,
-        conn: &mut DbConnection,
-        status: StatusCode,
-        body: &str,
-    ) -> diesel::QueryResult<()> {
-        idempotency::complete(conn, &self.who, &self.key, status.as_u16(), body)
+    /// Records the answer in the work's transaction. 409 `IDEMPOTENCY_IN_FLIGHT` when a
+    /// retry took the key over while this attempt stalled (a paused process): the work's
+    /// transaction must then roll back, so the retry's effect is the only one.
+    pub fn complete(&self, conn: &mut DbConnection, status: StatusCode, body: &str) -> Result<(), ApiError> {
+        if idempotency::complete(conn, &self.who, &self.key, self.lease, status.as_u16(), body)? {
+            Ok(())
+        } else {
+            Err(ErrorCode::IdempotencyInFlight.into())
+        }
     }
 }
 
@@ -103,24 +106,25 @@ where
     let Some(key) = key else {
         return work(None).await.map(respond);
     };
-    let ticket = Ticket {
-        who: who.clone(),
-        key,
-    };
     let begun = {
-        let t = ticket.clone();
+        let (who, key) = (who.clone(), key.clone());
         db::transaction(&state.pool, move |conn| {
-            Ok::<_, ApiError>(idempotency::begin(conn, &t.who, &t.key, &fingerprint, now())?)
+            Ok::<_, ApiError>(idempotency::begin(conn, &who, &key, &fingerprint, now())?)
         })
         .await?
     };
-    match begun {
-        Begin::Proceed => {}
+    let lease = match begun {
+        Begin::Proceed { lease } => lease,
         Begin::Replay { status, body } if status < 400 => return Ok(replayed(status, restore(body))),
         Begin::Replay { status, body } => return Ok(replayed(status, body)),
         Begin::InFlight => return Err(ErrorCode::IdempotencyInFlight.into()),
         Begin::Mismatch => return Err(ErrorCode::IdempotencyKeyReused.into()),
-    }
+    };
+    let ticket = Ticket {
+        who: who.clone(),
+        key,
+        lease,
+    };
     match work(Some(ticket.clone())).await {
         Ok(answer) => Ok(respond(answer)),
         Err(err) => {
@@ -131,11 +135,20 @@ where
                 || status_now == StatusCode::TOO_MANY_REQUESTS;
             let body = err.problem_body().to_string();
             let status = err.code().status();
+            if err.code() == ErrorCode::IdempotencyInFlight {
+                // Taken over by a retry: the record is the retry's now.
+                return Err(err);
+            }
             let recorded = db::transaction(&state.pool, move |conn| -> Result<(), ApiError> {
                 if server_side {
-                    Ok(idempotency::abandon(conn, &ticket.who, &ticket.key)?)
+                    Ok(idempotency::abandon(
+                        conn,
+                        &ticket.who,
+                        &ticket.key,
+                        ticket.lease,
+                    )?)
                 } else {
-                    Ok(ticket.complete(conn, status, &body)?)
+                    ticket.complete(conn, status, &body)
                 }
             })
             .await;

@@ -52,17 +52,31 @@ fn fresh_postgres(admin_url: &str) -> String {
 
 /// A config for a fresh database of the backend under test.
 pub fn fresh_config() -> (Config, Option<tempfile::TempDir>) {
-    let (url, dir) = match std::env::var("ZHIJIAN_TEST_DATABASE_URL")
+    match std::env::var("ZHIJIAN_TEST_DATABASE_URL")
         .ok()
         .filter(|s| !s.is_empty())
     {
-        Some(admin) => (DatabaseUrl::Postgres(fresh_postgres(&admin)), None),
+        Some(admin) => (postgres_config(&admin), None),
         None => {
             let dir = tempfile::tempdir().expect("temp dir");
             let path = dir.path().join("zhijian.db").to_string_lossy().into_owned();
-            (DatabaseUrl::Sqlite(path), Some(dir))
+            (sqlite_config(&path), Some(dir))
         }
-    };
+    }
+}
+
+/// A config for a fresh database on the PostgreSQL server whose administrative URL
+/// (`…/postgres`) is `admin_url`, with the test keys and Redis (when configured).
+pub fn postgres_config(admin_url: &str) -> Config {
+    with_test_keys(DatabaseUrl::Postgres(fresh_postgres(admin_url)))
+}
+
+/// A config for the SQLite file at `path`, with the test keys and Redis (when configured).
+pub fn sqlite_config(path: &str) -> Config {
+    with_test_keys(DatabaseUrl::Sqlite(path.to_owned()))
+}
+
+fn with_test_keys(url: DatabaseUrl) -> Config {
     let mut config = Config::with_database(url);
     config.jwt_secret = Some(TEST_JWT_SECRET.into());
     // One key for every app of a test binary: audit entries are signed with the process's
@@ -70,7 +84,7 @@ pub fn fresh_config() -> (Config, Option<tempfile::TempDir>) {
     config.voucher_key = Some(TEST_VOUCHER_KEY.into());
     config.redis_url = redis_url();
     config.redis_key_prefix = format!("zj-test:{}:", uuid::Uuid::new_v4().simple());
-    (config, dir)
+    config
 }
 
 pub async fn spawn_app() -> TestApp {
@@ -91,13 +105,8 @@ pub async fn start(config: Config, dir: Option<tempfile::TempDir>) -> TestApp {
     let base = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until_stopped());
     TestApp {
-        base,
-        client: reqwest::Client::builder()
-            .no_proxy()
-            .build()
-            .expect("http client"),
-        config,
         _dir: dir,
+        ..TestApp::attached(base, config)
     }
 }
 
@@ -121,6 +130,20 @@ impl Tokens {
 }
 
 impl TestApp {
+    /// The helpers of a test app, aimed at a service running elsewhere (a `zhijian`
+    /// process) over `config`'s database.
+    pub fn attached(base: String, config: Config) -> Self {
+        Self {
+            base,
+            client: reqwest::Client::builder()
+                .no_proxy()
+                .build()
+                .expect("http client"),
+            config,
+            _dir: None,
+        }
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.base, path)
     }
