@@ -96,23 +96,50 @@ const RETRY_CODES: &[&str] = &[
     "UNAVAILABLE",
 ];
 
-/// Runs `ops` against the instances at `bases` (op `i`'s attempt `n` goes to
-/// `bases[(i + n) % len]`, so a retry after a failure tries the next instance).
+/// Where attempts go: op `i`'s first attempt to `first[i % len]`, its `n`-th retry to
+/// `retries[(i + n) % len]`.
+#[derive(Debug, Clone)]
+pub struct Route {
+    pub first: Vec<String>,
+    pub retries: Vec<String>,
+}
+
+impl Route {
+    fn base(&self, i: usize, attempt: usize) -> &str {
+        if attempt == 0 {
+            &self.first[i % self.first.len()]
+        } else {
+            &self.retries[(i + attempt) % self.retries.len()]
+        }
+    }
+}
+
+/// Runs `ops` against the instances at `bases`, spread over them, a retry after a
+/// failure trying the next instance.
 pub async fn burst(ops: Vec<Op>, bases: Vec<String>, plan: Plan) -> Vec<Done> {
+    let route = Route {
+        first: bases.clone(),
+        retries: bases,
+    };
+    burst_routed(ops, route, plan).await
+}
+
+/// Runs `ops` with their attempts sent along `route`.
+pub async fn burst_routed(ops: Vec<Op>, route: Route, plan: Plan) -> Vec<Done> {
     let client = reqwest::Client::builder()
         .no_proxy()
         .timeout(plan.attempt_timeout)
         .pool_max_idle_per_host(plan.concurrency)
         .build()
         .unwrap();
-    let bases = Arc::new(bases);
+    let route = Arc::new(route);
     let gate = Arc::new(Semaphore::new(plan.concurrency));
     let mut tasks = Vec::with_capacity(ops.len());
     for (i, op) in ops.into_iter().enumerate() {
         let permit = gate.clone().acquire_owned().await.unwrap();
-        let (client, bases) = (client.clone(), bases.clone());
+        let (client, route) = (client.clone(), route.clone());
         tasks.push(tokio::spawn(async move {
-            let done = run_one(&client, &bases, i, op, plan).await;
+            let done = run_one(&client, &route, i, op, plan).await;
             drop(permit);
             done
         }));
@@ -125,7 +152,7 @@ pub async fn burst(ops: Vec<Op>, bases: Vec<String>, plan: Plan) -> Vec<Done> {
     done
 }
 
-async fn run_one(client: &reqwest::Client, bases: &[String], i: usize, op: Op, plan: Plan) -> Done {
+async fn run_one(client: &reqwest::Client, route: &Route, i: usize, op: Op, plan: Plan) -> Done {
     let key = uuid::Uuid::new_v4().to_string();
     let started = Instant::now();
     let mut seen = Vec::new();
@@ -133,8 +160,7 @@ async fn run_one(client: &reqwest::Client, bases: &[String], i: usize, op: Op, p
         if started.elapsed() > plan.give_up_after {
             break;
         }
-        let base = &bases[(i + attempt) % bases.len()];
-        let sent = send(client, base, &op, &key).await;
+        let sent = send(client, route.base(i, attempt), &op, &key).await;
         let at = Instant::now();
         match sent {
             Ok((201, body, replayed)) => {
