@@ -12,11 +12,12 @@ use crate::domain::ids::UserId;
 
 pub const RETENTION_HOURS: i64 = 24;
 /// An attempt still "in flight" after this long is presumed dead (a crash, a kill); a
-/// retry may take its place. Safe even if it is only paused: the attempt's lease (its
+/// retry may take its place. Safe even if it is only stalled: the attempt's lease (its
 /// `created_at`) no longer matches, so its `complete` fails and its transaction rolls
-/// back. Longer than a claim or redemption runs (pool and lock waits are seconds), short
-/// enough that a counter retrying after an instance died is not kept waiting long.
-const STALE_AFTER_SECS: i64 = 10;
+/// back. Longer than an attempt can legitimately take: a 5 s wait for a pool connection,
+/// then at most SQLite's 15 s busy wait for the writer's lock (PostgreSQL lock waits are
+/// bounded by the redemption lock and the sharded stock, seconds at most).
+const STALE_AFTER_SECS: i64 = 30;
 
 /// A validated key as sent.
 #[derive(Debug, Clone)]

@@ -60,6 +60,9 @@ pub struct Metrics {
     pub pool_idle: Gauge,
     pub outbox_backlog: Gauge,
     pub job_lag_seconds: Gauge,
+    /// Idempotent attempts whose key a retry took over while they stalled (a paused or
+    /// slow instance): their work rolled back, the retry's stands.
+    pub idempotency_leases_lost: Counter,
 }
 
 fn seconds() -> Histogram {
@@ -82,6 +85,7 @@ impl Default for Metrics {
             pool_idle: Gauge::default(),
             outbox_backlog: Gauge::default(),
             job_lag_seconds: Gauge::default(),
+            idempotency_leases_lost: Counter::default(),
         };
         let mut r = Registry::with_prefix("zhijian");
         r.register(
@@ -138,6 +142,11 @@ impl Default for Metrics {
             "job_lag_seconds",
             "How overdue the oldest due outbox message is (0: none due)",
             m.job_lag_seconds.clone(),
+        );
+        r.register(
+            "idempotency_leases_lost",
+            "Attempts whose Idempotency-Key a retry took over while they stalled; their work rolled back",
+            m.idempotency_leases_lost.clone(),
         );
         Self {
             registry: Arc::new(r),

@@ -33,8 +33,13 @@ async fn a_stalled_attempt_taken_over_by_a_retry_cannot_record_its_answer() {
         Begin::InFlight
     );
 
-    // Ten seconds on, the first is presumed dead and the retry takes the key over.
-    let later = start + Duration::seconds(11);
+    // Half a minute on, the first is presumed dead and the retry takes the key over.
+    let soon_after = start + Duration::seconds(29);
+    assert_eq!(
+        idempotency::begin(&mut conn, &who, &key, &print, soon_after).unwrap(),
+        Begin::InFlight
+    );
+    let later = start + Duration::seconds(31);
     let Begin::Proceed { lease: second } = idempotency::begin(&mut conn, &who, &key, &print, later).unwrap()
     else {
         panic!("a retry takes a stalled key over");

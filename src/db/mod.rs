@@ -197,38 +197,44 @@ where
 }
 
 /// What the servers say when they cannot do the work right now, whatever was asked:
-/// PostgreSQL shutting down, restarting or gone (SQLSTATE classes 08 and 57P), a deadlock
-/// victim, SQLite's `SQLITE_FULL`, `SQLITE_IOERR` and `SQLITE_BUSY`, a full disk on
-/// either. Diesel hands these over as messages only (no SQLSTATE), so they are matched here,
-/// in one place.
+/// PostgreSQL shutting down, restarting or gone (SQLSTATE classes 08 and 57P), SQLite's
+/// `SQLITE_FULL`, `SQLITE_IOERR`, `SQLITE_CANTOPEN` and `SQLITE_BUSY` (after its 15 s busy
+/// wait), a full disk on either. Diesel hands these over as messages only (no SQLSTATE), so
+/// they are matched here, in one place, in the servers' English: PostgreSQL must run with
+/// `lc_messages = 'C'` (README, "Running on PostgreSQL + Redis"). Deadlocks and a broken
+/// transaction manager are not here: they point at our code, and stay 500s.
 const TRANSIENT_MESSAGES: &[&str] = &[
     "terminating connection",
     "server closed the connection",
+    "SSL connection has been closed unexpectedly",
     "the database system is",
     "no connection to the server",
     "could not receive data from server",
     "could not send data to server",
     "connection to server",
-    "deadlock detected",
     "could not extend file",
     "No space left on device",
     "database or disk is full",
     "disk I/O error",
+    "unable to open database file",
     "database is locked",
 ];
 
 /// Whether `err` means "the database cannot do this now, try again" (a 503 with
 /// `Retry-After`) rather than a fault in our statements (a 500): a lost or closed
-/// connection, a serialization failure, a restart, a full disk.
+/// connection, a serialization failure, a standby that took over read-only, a restart, a
+/// full disk.
 pub fn is_unavailable(err: &diesel::result::Error) -> bool {
     use diesel::result::{DatabaseErrorKind as Kind, Error};
     match err {
         Error::DatabaseError(
-            Kind::ClosedConnection | Kind::UnableToSendCommand | Kind::SerializationFailure,
+            Kind::ClosedConnection
+            | Kind::UnableToSendCommand
+            | Kind::SerializationFailure
+            | Kind::ReadOnlyTransaction,
             _,
         ) => true,
         Error::DatabaseError(_, info) => TRANSIENT_MESSAGES.iter().any(|m| info.message().contains(m)),
-        Error::BrokenTransactionManager => true,
         _ => false,
     }
 }

@@ -137,6 +137,7 @@ where
             let status = err.code().status();
             if err.code() == ErrorCode::IdempotencyInFlight {
                 // Taken over by a retry: the record is the retry's now.
+                state.metrics.idempotency_leases_lost.inc();
                 return Err(err);
             }
             let recorded = db::transaction(&state.pool, move |conn| -> Result<(), ApiError> {

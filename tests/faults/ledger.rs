@@ -11,6 +11,7 @@ use zhijian::db::schema::{redemptions, vouchers};
 
 use crate::common;
 use crate::load::{Done, Op, Outcome};
+use crate::scene::Scene;
 
 fn connection(config: &Config) -> zhijian::db::DbPool {
     zhijian::db::connect(&config.database_url, 1).expect("the database is back")
@@ -135,8 +136,43 @@ pub fn check_passes(config: &Config) {
     );
 }
 
-/// The whole ending of a case: both comparisons, the checker, and no 500 anywhere.
-pub fn settle(config: &Config, campaign: &str, done: &[Done]) {
+/// What the clients must have been told once the fault is over: every operation decided;
+/// the campaign's units all claimed (or every claimant served) and every other claimant
+/// told `SOLD_OUT`; every code redeemed for exactly one client, the others told
+/// `ALREADY_REDEEMED`. So a service that never recovered cannot pass.
+fn everyone_answered(scene: &Scene, done: &[Done]) {
+    let undecided: Vec<&Done> = done.iter().filter(|d| d.outcome == Outcome::Unknown).collect();
+    assert!(
+        undecided.is_empty(),
+        "{} operations never got an answer: {undecided:?}",
+        undecided.len()
+    );
+    let claims: Vec<&Outcome> = done
+        .iter()
+        .filter(|d| matches!(d.op, Op::Claim { .. }))
+        .map(|d| &d.outcome)
+        .collect();
+    let served = claims.iter().filter(|o| matches!(o, Outcome::Created(_))).count();
+    let stock = usize::try_from(scene.size.stock).unwrap();
+    assert_eq!(served, stock.min(scene.claims.len()), "claims served");
+    for refused in claims.iter().filter(|o| !matches!(o, Outcome::Created(_))) {
+        assert_eq!(**refused, Outcome::Refused("SOLD_OUT".into()));
+    }
+    for (voucher, outcomes) in by_subject(done, false) {
+        let (won, lost): (Vec<&Outcome>, Vec<&Outcome>) =
+            outcomes.iter().partition(|o| matches!(o, Outcome::Created(_)));
+        assert_eq!(won.len(), 1, "voucher {voucher}: {outcomes:?}");
+        assert!(
+            lost.iter()
+                .all(|o| **o == Outcome::Refused("ALREADY_REDEEMED".into())),
+            "voucher {voucher}: {outcomes:?}"
+        );
+    }
+}
+
+/// The whole ending of a case: no 500 anywhere, everyone answered, both comparisons
+/// with the database, and the checker.
+pub fn settle(config: &Config, scene: &Scene, done: &[Done]) {
     let internal: usize = done
         .iter()
         .flat_map(|d| &d.seen)
@@ -146,7 +182,8 @@ pub fn settle(config: &Config, campaign: &str, done: &[Done]) {
         internal, 0,
         "clients saw {internal} answers 500: faults must be 503s"
     );
-    claims_match(config, campaign, done);
+    everyone_answered(scene, done);
+    claims_match(config, &scene.campaign, done);
     redemptions_match(config, done);
     check_passes(config);
 }
