@@ -9,6 +9,8 @@ pub struct Pgbench {
     pub tps: f64,
     pub latency_ms: f64,
     pub failed: u64,
+    /// "number of transactions actually processed".
+    pub processed: u64,
 }
 
 /// `pgbench -n -M prepared -c clients -j 2 -T secs -f script` with `-D` variables.
@@ -46,11 +48,13 @@ pub fn pgbench(
         text.lines()
             .find_map(|l| l.trim().strip_prefix(prefix))
             .and_then(|rest| rest.trim().trim_start_matches('=').split_whitespace().next())
+            .and_then(|token| token.split('/').next())
             .and_then(|v| v.parse::<f64>().ok())
     };
     Ok(Pgbench {
         tps: number("tps").ok_or_else(|| anyhow::anyhow!("no tps in pgbench's output: {text}"))?,
         latency_ms: number("latency average").unwrap_or(0.0),
         failed: number("number of failed transactions:").map_or(0, |f| f as u64),
+        processed: number("number of transactions actually processed:").map_or(0, |f| f as u64),
     })
 }

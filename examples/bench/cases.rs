@@ -101,23 +101,48 @@ impl Storm {
     }
 }
 
-/// Opens `n` keep-alive connections to `addr` ("127.0.0.1:port"), each answering one
-/// `GET /healthz`; returns the ones that did.
+/// Opens `n` keep-alive connections to `addr` ("127.0.0.1:port"), 1,000 at a time, each
+/// answering one `GET /healthz`. After each thousand every connection open so far is
+/// pinged again, so none idles into the server's 5 s keep-alive timeout; those that did
+/// not answer are dropped.
 pub async fn open_connections(addr: &str, n: usize) -> Vec<tokio::net::TcpStream> {
-    let mut open = Vec::with_capacity(n);
-    for batch in 0..n.div_ceil(500) {
-        let tries = (0..500.min(n - batch * 500)).map(|_| {
+    let mut open: Vec<tokio::net::TcpStream> = Vec::with_capacity(n);
+    while open.len() < n {
+        let tries = (0..1000.min(n - open.len())).map(|_| {
             let addr = addr.to_owned();
             tokio::spawn(async move {
                 let mut stream = tokio::net::TcpStream::connect(&addr).await.ok()?;
                 ping(&mut stream).await.then_some(stream)
             })
         });
-        for t in futures_util::future::join_all(tries).await {
-            open.extend(t.ok().flatten());
+        let opened: Vec<_> = futures_util::future::join_all(tries)
+            .await
+            .into_iter()
+            .filter_map(|t| t.ok().flatten())
+            .collect();
+        if opened.is_empty() {
+            break;
         }
+        open.extend(opened);
+        open = keep_alive(open).await;
     }
     open
+}
+
+/// Pings every connection, 1,000 at a time; keeps those that answered.
+async fn keep_alive(open: Vec<tokio::net::TcpStream>) -> Vec<tokio::net::TcpStream> {
+    let mut alive = Vec::with_capacity(open.len());
+    let mut rest = open.into_iter();
+    loop {
+        let chunk: Vec<_> = rest.by_ref().take(1000).collect();
+        if chunk.is_empty() {
+            return alive;
+        }
+        let pinged = chunk
+            .into_iter()
+            .map(|mut stream| async move { ping(&mut stream).await.then_some(stream) });
+        alive.extend(futures_util::future::join_all(pinged).await.into_iter().flatten());
+    }
 }
 
 /// Pings every connection at once (one at a time would outlast the 5 s keep-alive);

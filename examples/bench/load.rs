@@ -42,7 +42,17 @@ impl Run {
         self.ok() as f64 / self.elapsed.as_secs_f64()
     }
 
-    /// The `q` quantile of all latencies, in ms.
+    /// The share of requests not answered 2xx (refusals, errors, dropped connections).
+    pub fn failed_share(&self) -> f64 {
+        let all: usize = self.statuses.values().sum();
+        if all == 0 {
+            return 1.0;
+        }
+        1.0 - self.ok() as f64 / all as f64
+    }
+
+    /// The `q` quantile of the 2xx answers' latencies, in ms (a fast refusal is not a
+    /// fast answer).
     pub fn quantile_ms(&self, q: f64) -> f64 {
         if self.latencies.is_empty() {
             return 0.0;
@@ -121,7 +131,9 @@ pub async fn closed_loop_keeping(
     for task in tasks {
         for (status, latency, kept) in task.await.unwrap_or_default() {
             *run.statuses.entry(status).or_insert(0) += 1;
-            run.latencies.push(latency);
+            if (200..300).contains(&status) {
+                run.latencies.push(latency);
+            }
             run.kept.extend(kept);
         }
     }
@@ -137,11 +149,12 @@ pub async fn closed_loop_keeping(
 /// One line: rate, latencies, statuses and who used the CPU.
 pub fn describe(run: &Run) -> String {
     format!(
-        "{:.0}/s, p50 {:.1} ms, p99 {:.1} ms, statuses {:?}, cores: generator {:.2}, service {:.2}, PostgreSQL {:.2}",
+        "{:.0}/s, p50 {:.1} ms, p99 {:.1} ms (2xx answers), statuses {:?} ({:.1}% not 2xx), cores: generator {:.2}, service {:.2}, PostgreSQL {:.2}",
         run.rate(),
         run.quantile_ms(0.5),
         run.quantile_ms(0.99),
         run.statuses,
+        run.failed_share() * 100.0,
         run.generator_cores,
         run.service_cores,
         run.database_cores
