@@ -63,6 +63,8 @@ pub struct Metrics {
     /// Idempotent attempts whose key a retry took over while they stalled (a paused or
     /// slow instance): their work rolled back, the retry's stands.
     pub idempotency_leases_lost: Counter,
+    /// Session checks by where they were answered: `cache` or `database`.
+    pub session_checks: Family<Outcome, Counter>,
 }
 
 fn seconds() -> Histogram {
@@ -86,6 +88,7 @@ impl Default for Metrics {
             outbox_backlog: Gauge::default(),
             job_lag_seconds: Gauge::default(),
             idempotency_leases_lost: Counter::default(),
+            session_checks: Family::default(),
         };
         let mut r = Registry::with_prefix("zhijian");
         r.register(
@@ -147,6 +150,11 @@ impl Default for Metrics {
             "idempotency_leases_lost",
             "Attempts whose Idempotency-Key a retry took over while they stalled; their work rolled back",
             m.idempotency_leases_lost.clone(),
+        );
+        r.register(
+            "session_checks",
+            "Access-token session checks, by where they were answered (cache, database)",
+            m.session_checks.clone(),
         );
         Self {
             registry: Arc::new(r),

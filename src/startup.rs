@@ -12,6 +12,8 @@ use anyhow::Context;
 use crate::auth::jwt::JwtKeys;
 use crate::auth::password::PasswordHasher;
 use crate::auth::principal::Authenticator;
+use crate::auth::session_cache::SessionCache;
+use crate::auth::session_listener;
 use crate::config::Config;
 use crate::db::{self, DatabaseUrl, DbConnection, DbPool};
 use crate::domain::civil;
@@ -123,9 +125,15 @@ impl Application {
         .map_err(anyhow::Error::msg)?;
         let openapi: serde_json::Value = serde_yaml::from_str(routes::ops::OPENAPI_YAML)?;
         let jwt = std::sync::Arc::new(JwtKeys::new(&secret));
+        let sessions = SessionCache::new();
+        if let DatabaseUrl::Postgres(url) = &config.database_url {
+            session_listener::spawn(url.clone(), &sessions).context("cannot start the session listener")?;
+        }
         let authenticator = web::Data::new(Authenticator {
             jwt: jwt.clone(),
             pool: pool.clone(),
+            sessions,
+            checks: metrics.session_checks.clone(),
         });
         let state = web::Data::new(AppState {
             pool: pool.clone(),

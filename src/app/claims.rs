@@ -5,13 +5,15 @@ use chrono::NaiveDateTime;
 use super::changes;
 use crate::db::DbConnection;
 use crate::domain::campaigns::{self, Campaign, CampaignStatus};
+use crate::domain::claim_statement;
 use crate::domain::eligibility::{self, Closed};
 use crate::domain::ids::{CampaignId, UserId, VoucherId};
 use crate::domain::releases;
 use crate::domain::rules::Reason;
+use crate::domain::voucher_claims::{self, ClaimError};
 use crate::domain::voucher_code::VoucherKeys;
 use crate::domain::voucher_reads;
-use crate::domain::vouchers::{self, ClaimError, WalletEntry};
+use crate::domain::vouchers::{self, WalletEntry};
 use diesel::QueryResult;
 
 use super::expiry as stock_return;
@@ -53,7 +55,6 @@ impl From<ClaimError> for ClaimRefusal {
                 Some(v),
                 Reason::new("ALREADY_CLAIMED", "您已领取过本活动的礼包，请在“卡包”中查看"),
             ),
-            ClaimError::SoldOut | ClaimError::NoStock => Self::SoldOut(None),
             ClaimError::Database(e) => Self::Database(e),
         }
     }
@@ -78,10 +79,7 @@ pub fn precheck(
     }
     if a.limit_reached {
         let reason = a.already_claimed();
-        return Err(ClaimRefusal::AlreadyClaimed(
-            a.held.first().map(|(id, _)| id.clone()),
-            reason,
-        ));
+        return Err(ClaimRefusal::AlreadyClaimed(a.held.newest.clone(), reason));
     }
     if !a.rules.is_empty() {
         return Err(ClaimRefusal::NotEligible(a.rules));
@@ -90,12 +88,12 @@ pub fn precheck(
         return Err(ClaimRefusal::SoldOut(campaign.next_release_at));
     }
     // Below the limit (at most 100), so the count fits.
-    let claim_no = i32::try_from(a.held.len()).map_or(i32::MAX, |n| n.saturating_add(1));
+    let claim_no = i32::try_from(a.held.count).map_or(i32::MAX, |n| n.saturating_add(1));
     Ok((campaign, claim_no))
 }
 
-/// The claim: every check again inside the transaction, then one unit of stock and the
-/// voucher (see `vouchers::claim` for how stock and the per-worker key decide races).
+/// The claim: every check again inside the transaction, then the voucher, its events and
+/// audit entry, and one unit of stock last (see `voucher_claims::issue` for why in that order).
 /// Call inside a write transaction; on a refusal the caller rolls back.
 pub fn claim(
     conn: &mut DbConnection,
@@ -109,13 +107,7 @@ pub fn claim(
     if campaign.next_release_at.is_some_and(|t| t <= now) {
         releases::release_due(conn, &campaign.id, now)?;
     }
-    let voucher = match vouchers::claim(conn, &campaign, &cmd.worker, claim_no, keys, now) {
-        // The shards are empty but an expired voucher's unit is not back yet: put one back.
-        Err(ClaimError::NoStock) if return_one_expired(conn, &campaign, now)? => {
-            vouchers::claim(conn, &campaign, &cmd.worker, claim_no, keys, now)?
-        }
-        other => other?,
-    };
+    let mut voucher = voucher_claims::issue(conn, &campaign, &cmd.worker, claim_no, keys, now)?;
     let data = serde_json::json!({"campaign_id": campaign.id});
     changes::voucher_changed(
         conn,
@@ -125,7 +117,42 @@ pub fn claim(
         data,
         now,
     )?;
+    // The shards are empty but an expired voucher's unit may not be back yet: put one
+    // back and take it.
+    let taken = voucher_claims::take_stock(conn, &mut voucher)?
+        || (return_one_expired(conn, &campaign, now)? && voucher_claims::take_stock(conn, &mut voucher)?);
+    if !taken {
+        return Err(ClaimRefusal::SoldOut(None));
+    }
     Ok((voucher, campaign.title, campaign.item_name))
+}
+
+/// Whether `claim_at_once` can be tried: on PostgreSQL, with no batch due (the
+/// transactional path releases it). Ask before opening a transaction for it.
+pub fn at_once_applies(conn: &DbConnection, campaign: &Campaign, now: NaiveDateTime) -> bool {
+    matches!(conn, DbConnection::Postgres(_)) && campaign.next_release_at.is_none_or(|t| t > now)
+}
+
+/// The claim in one statement (`claim_statement`), after `precheck` passed outside any
+/// transaction, where `at_once_applies`. `Ok(None)`: declined, nothing written; the
+/// caller runs `claim` in a write transaction, which decides every case the statement
+/// leaves out. Inside a transaction, a decline leaves it aborted: roll it back.
+pub fn claim_at_once(
+    conn: &mut DbConnection,
+    campaign: &Campaign,
+    cmd: &ClaimCommand,
+    claim_no: i32,
+    keys: &VoucherKeys,
+    now: NaiveDateTime,
+) -> Result<Option<WalletEntry>, ClaimRefusal> {
+    if !at_once_applies(conn, campaign, now) {
+        return Ok(None);
+    }
+    let DbConnection::Postgres(pg) = conn else {
+        return Ok(None);
+    };
+    let voucher = claim_statement::claim(pg, campaign, &cmd.worker, claim_no, keys, now)?;
+    Ok(voucher.map(|v| (v, campaign.title.clone(), campaign.item_name.clone())))
 }
 
 fn return_one_expired(conn: &mut DbConnection, campaign: &Campaign, now: NaiveDateTime) -> QueryResult<bool> {

@@ -28,6 +28,7 @@ pub mod redemptions;
 pub mod roster;
 pub mod roster_apply;
 pub mod staff;
+pub mod voucher_admin;
 pub mod webhook_endpoints;
 pub mod wishes;
 pub mod workers;

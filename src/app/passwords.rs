@@ -75,6 +75,7 @@ pub fn change_own(
     new_hash: &str,
     now: NaiveDateTime,
 ) -> QueryResult<bool> {
+    crate::auth::session_cache::forget_user(user);
     let changed = diesel::update(
         users::table
             .find(user)

@@ -1,25 +1,22 @@
-//! The counter's 核销 (look a code up, redeem it exactly once) and the admin's side:
-//! reversal (冲正) and revoking an unused voucher.
+//! The counter's 核销: look a code up, redeem it exactly once (the admin's side, reversal
+//! and revocation, is in `voucher_admin`).
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde_json::json;
 
 use super::changes;
-use crate::auth::scope::{AdminScope, CounterScope, ScopeError};
+use crate::auth::scope::{CounterScope, ScopeError};
 use crate::db::schema::{campaigns, memberships, stations, users};
 use crate::db::DbConnection;
 use crate::domain::campaign_modes::HandOver;
 use crate::domain::campaigns as campaign_queries;
-use crate::domain::ids::{RedemptionId, StationId, UserId, VoucherId};
+use crate::domain::ids::{StationId, UnionId, UserId};
 use crate::domain::phone::Phone;
-use crate::domain::redemptions::{self, Redeem, RedeemError, Redeemed, Redemption, ReverseError};
-use crate::domain::utc;
+use crate::domain::redemptions::{self, Redeem, RedeemError, Redeemed, Redemption};
 use crate::domain::voucher_code::{VoucherCode, VoucherKeys};
 use crate::domain::voucher_reads;
-use crate::domain::vouchers::{self, Voucher, VoucherState};
-
-use super::notices;
+use crate::domain::vouchers::{Voucher, VoucherState};
 
 /// A voucher found by its code, with what a counter may learn of it.
 #[derive(Debug)]
@@ -147,6 +144,17 @@ pub enum RedeemRefusal {
     Database(#[from] diesel::result::Error),
 }
 
+/// A voucher that passed `precheck`, with what the one-statement redemption needs.
+#[derive(Debug)]
+pub struct ToRedeem {
+    /// The voucher, `issued` and unexpired when read.
+    pub voucher: Voucher,
+    /// The campaign's union (the audit entry's).
+    pub union: UnionId,
+    /// The campaign's rules name no micro-wish, so the hand-over fulfils none.
+    pub plain: bool,
+}
+
 /// Everything decided before the lock: the station is the counter's and the campaign's,
 /// the code names a voucher, and that voucher is redeemable now. Reads only.
 pub fn precheck(
@@ -155,24 +163,34 @@ pub fn precheck(
     keys: &VoucherKeys,
     cmd: &RedeemCommand,
     now: NaiveDateTime,
-) -> Result<Voucher, RedeemRefusal> {
+) -> Result<ToRedeem, RedeemRefusal> {
     if !scope.has_station(&cmd.station_id) {
         return Err(RedeemRefusal::StationNotBound);
     }
-    let found = find_by_code(conn, keys, &cmd.code)?.ok_or(RedeemRefusal::UnknownCode)?;
-    if !found.campaign_stations.iter().any(|(s, _)| s == &cmd.station_id) {
-        return Err(RedeemRefusal::NotRedeemableHere {
-            campaign_stations: found
-                .campaign_stations
-                .into_iter()
-                .map(|(_, name)| name)
-                .collect(),
-        });
+    let hash = keys.lookup_hash(&cmd.code);
+    let (voucher, here, union, rules) =
+        voucher_reads::to_redeem_at(conn, &hash, &cmd.station_id)?.ok_or(RedeemRefusal::UnknownCode)?;
+    if !here {
+        let ids = campaign_queries::station_ids(conn, &voucher.campaign_id)?;
+        let campaign_stations = stations::table
+            .filter(stations::id.eq_any(&ids))
+            .order(stations::name.asc())
+            .select(stations::name)
+            .load(conn)?;
+        return Err(RedeemRefusal::NotRedeemableHere { campaign_stations });
     }
-    if let Some(e) = redemptions::refusal(&found.voucher, found.redeemed, now) {
-        return Err(fence_refusal(conn, e)?);
+    if voucher.state_at(now) != VoucherState::Issued {
+        // Refused: read it again with its live redemption, for when and where.
+        let (again, redeemed) = voucher_reads::by_id(conn, &voucher.id)?.ok_or(RedeemRefusal::UnknownCode)?;
+        if let Some(e) = redemptions::refusal(&again, redeemed, now) {
+            return Err(fence_refusal(conn, e)?);
+        }
     }
-    Ok(found.voucher)
+    Ok(ToRedeem {
+        voucher,
+        union,
+        plain: !super::wishes::names_wishes(&rules),
+    })
 }
 
 /// The fence's refusal as the counter reads it: `ALREADY_REDEEMED` with the station's name.
@@ -214,6 +232,40 @@ pub fn redeem(
     hand_over(conn, r, now)
 }
 
+/// Whether `redeem_at_once` can be tried: on PostgreSQL, for a campaign whose rules name
+/// no micro-wish. Ask before opening a transaction for it.
+pub fn at_once_applies(conn: &DbConnection, to: &ToRedeem) -> bool {
+    matches!(conn, DbConnection::Postgres(_)) && to.plain
+}
+
+/// The redemption in one statement (`redeem_statement`), where `at_once_applies`.
+/// `Ok(None)`: declined, nothing written; the caller runs `redeem` in a write transaction,
+/// which decides every case the statement leaves out. Inside a transaction, a decline
+/// leaves it aborted.
+pub fn redeem_at_once(
+    conn: &mut DbConnection,
+    to: &ToRedeem,
+    cmd: &RedeemCommand,
+    counter: &UserId,
+    terminal: Option<&str>,
+    now: NaiveDateTime,
+) -> QueryResult<Option<Redemption>> {
+    if !at_once_applies(conn, to) {
+        return Ok(None);
+    }
+    let DbConnection::Postgres(pg) = conn else {
+        return Ok(None);
+    };
+    let r = Redeem {
+        voucher: &to.voucher,
+        station: &cmd.station_id,
+        counter,
+        terminal,
+        method: HandOver::Counter,
+    };
+    crate::domain::redeem_statement::redeem(pg, r, &to.union, now)
+}
+
 /// A hand-over at a counter or at the door: the fence, then its webhook event and audit
 /// entry, and the micro-wishes it fulfils, all in the caller's write transaction.
 pub(super) fn hand_over(
@@ -238,77 +290,4 @@ pub(super) fn hand_over(
         }
         Err(e) => Err(fence_refusal(conn, e)?),
     }
-}
-
-/// Why a reversal or a revocation is refused.
-#[derive(Debug, thiserror::Error)]
-pub enum AdminVoucherRefusal {
-    /// Past the 24-hour window, or reversed already.
-    #[error(transparent)]
-    Reverse(#[from] ReverseError),
-    /// Revoking a voucher that is not `issued` (and unexpired) any more.
-    #[error("voucher not active")]
-    NotActive,
-    #[error(transparent)]
-    Scope(#[from] ScopeError),
-    #[error(transparent)]
-    Database(#[from] diesel::result::Error),
-}
-
-/// 冲正 within 24 hours by an admin of the campaign's union: the voucher is `issued`
-/// again; who, when and why are recorded, and audited. Call inside a write transaction.
-pub fn reverse(
-    conn: &mut DbConnection,
-    scope: &AdminScope,
-    id: &RedemptionId,
-    reason: &str,
-    now: NaiveDateTime,
-) -> Result<Redemption, AdminVoucherRefusal> {
-    let redemption = redemptions::find(conn, id)?.ok_or(ScopeError::NotFound)?;
-    scope.campaign(conn, &redemption.campaign_id)?;
-    redemptions::reverse(conn, &redemption, scope.user(), reason, now)?;
-    notices::reversed(conn, &redemption.voucher_id, now)?;
-    // What the hand-over brought about is undone with it.
-    let reopened = crate::domain::wishes::reopen(conn, &redemption.voucher_id)?;
-    let unrated = crate::domain::ratings::remove(conn, &redemption.voucher_id)?;
-    let data = json!({"redemption_id": id, "reason": reason, "wishes_reopened": reopened, "rating_removed": unrated});
-    let actor = Some(scope.user().as_str());
-    changes::voucher_changed(conn, actor, "voucher.reversed", &redemption.voucher_id, data, now)?;
-    Ok(redemptions::find(conn, id)?.ok_or(ScopeError::NotFound)?)
-}
-
-/// What a revocation answers.
-#[derive(Debug, serde::Serialize)]
-pub struct Revoked {
-    pub voucher_id: VoucherId,
-    pub status: VoucherState,
-    pub revoked_at: chrono::DateTime<chrono::Utc>,
-    pub reason: String,
-}
-
-/// An admin withdraws an unused voucher (say, claimed by fraud); its unit returns to
-/// stock, and the act is audited. Call inside a write transaction.
-pub fn revoke(
-    conn: &mut DbConnection,
-    scope: &AdminScope,
-    id: &VoucherId,
-    reason: &str,
-    now: NaiveDateTime,
-) -> Result<Revoked, AdminVoucherRefusal> {
-    let voucher = vouchers::find(conn, id)?.ok_or(ScopeError::NotFound)?;
-    scope.campaign(conn, &voucher.campaign_id)?;
-    if voucher.state_at(now) != VoucherState::Issued
-        || !vouchers::revoke(conn, &voucher, scope.user(), reason, now)?
-    {
-        return Err(AdminVoucherRefusal::NotActive);
-    }
-    notices::revoked(conn, id, reason, now)?;
-    let actor = Some(scope.user().as_str());
-    changes::voucher_changed(conn, actor, "voucher.revoked", id, json!({"reason": reason}), now)?;
-    Ok(Revoked {
-        voucher_id: id.clone(),
-        status: VoucherState::Revoked,
-        revoked_at: utc(now),
-        reason: reason.to_owned(),
-    })
 }

@@ -63,6 +63,11 @@ pub fn file(
     Ok(wish)
 }
 
+/// Whether stored rules (JSON) may name a micro-wish: a cheap test before parsing them.
+pub fn names_wishes(stored_rules: &str) -> bool {
+    stored_rules.contains("\"wished\"")
+}
+
 /// After `voucher` was redeemed or delivered: the holder's open wishes of the categories
 /// its campaign's `wished` rules name are fulfilled, each with a notification and an
 /// audit entry. Call inside the hand-over's transaction.
@@ -72,7 +77,7 @@ pub fn fulfil_by(conn: &mut DbConnection, voucher: &Voucher, now: NaiveDateTime)
         .select(campaigns::rules)
         .first(conn)?;
     // Most campaigns target no wish: skip parsing their rules on every redemption.
-    if !stored.contains("\"wished\"") {
+    if !names_wishes(&stored) {
         return Ok(());
     }
     let rules: Vec<Rule> = serde_json::from_str(&stored)

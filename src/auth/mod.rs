@@ -6,6 +6,8 @@ pub mod partner;
 pub mod password;
 pub mod principal;
 pub mod scope;
+pub mod session_cache;
+pub mod session_listener;
 pub mod sessions;
 
 pub use principal::Principal;

@@ -5,14 +5,19 @@ use actix_web::http::header::AUTHORIZATION;
 use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
 use futures_util::future::LocalBoxFuture;
 
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+
 use super::jwt::JwtKeys;
 use super::jwt::TokenError;
+use super::session_cache::SessionCache;
 use super::sessions::{self, SessionState};
 use crate::db;
 use crate::db::DbPool;
 use crate::domain::ids::{SessionId, UserId};
 use crate::domain::profile::Role;
 use crate::error::{ApiError, ErrorCode};
+use crate::metrics::Outcome;
 
 /// What the `Principal` extractor needs, and nothing more: the token keys and the
 /// database (to see that the session is live). Registered as its own `web::Data`.
@@ -20,6 +25,19 @@ use crate::error::{ApiError, ErrorCode};
 pub struct Authenticator {
     pub jwt: std::sync::Arc<JwtKeys>,
     pub pool: DbPool,
+    /// Session checks reused for a moment (`session_cache`).
+    pub sessions: std::sync::Arc<SessionCache>,
+    /// `zhijian_session_checks_total`, by where each check was answered.
+    pub checks: Family<Outcome, Counter>,
+}
+
+impl Authenticator {
+    fn count(&self, outcome: &str) {
+        let label = Outcome {
+            outcome: outcome.to_owned(),
+        };
+        self.checks.get_or_create(&label).inc();
+    }
 }
 
 /// The one route a token whose account must change its password may call.
@@ -84,11 +102,26 @@ impl FromRequest for Principal {
             else {
                 return Err(ErrorCode::TokenInvalid.into());
             };
-            let (uid, sid) = (user_id.clone(), session_id.clone());
-            let state_now = db::run(&auth.pool, move |conn| {
-                Ok::<_, ApiError>(sessions::state(conn, &sid, &uid)?)
-            })
-            .await?;
+            let state_now = match auth.sessions.get(&session_id, &user_id) {
+                Some((role, change_required)) => {
+                    auth.count("cache");
+                    SessionState::Active(role, change_required)
+                }
+                None => {
+                    auth.count("database");
+                    let epoch = auth.sessions.epoch();
+                    let (uid, sid) = (user_id.clone(), session_id.clone());
+                    let read = db::run(&auth.pool, move |conn| {
+                        Ok::<_, ApiError>(sessions::state(conn, &sid, &uid)?)
+                    })
+                    .await?;
+                    if let SessionState::Active(role, change_required) = read {
+                        auth.sessions
+                            .put(epoch, &session_id, &user_id, role, change_required);
+                    }
+                    read
+                }
+            };
             match state_now {
                 // The role is read from the account, so a demotion takes effect at once.
                 // After an admin's reset, only the password change is open (contract v1.1).

@@ -14,6 +14,7 @@
 //! A session also ends when idle (no refresh for `SESSION_IDLE_SECS`) and at its
 //! absolute lifetime (`SESSION_ABSOLUTE_SECS` after sign-in).
 
+use super::session_cache;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use chrono::{Duration, NaiveDateTime};
@@ -232,7 +233,10 @@ pub fn revoke(
             .filter(sessions::revoked_at.is_null()),
     )
     .set((sessions::revoked_at.eq(now), sessions::revoked_reason.eq(reason)))
-    .execute(conn)?;
+    .returning(sessions::user_id)
+    .get_results::<UserId>(conn)?
+    .iter()
+    .for_each(session_cache::forget_user);
     Ok(())
 }
 
@@ -258,6 +262,7 @@ pub fn revoke_all(
     reason: &str,
     now: NaiveDateTime,
 ) -> QueryResult<usize> {
+    session_cache::forget_user(user);
     let mut q = diesel::update(sessions::table)
         .filter(sessions::user_id.eq(user))
         .filter(sessions::revoked_at.is_null())

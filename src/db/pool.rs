@@ -60,7 +60,12 @@ pub fn connect_observed(
     let mut builder = r2d2::Pool::builder()
         .max_size(max_size)
         .min_idle(Some(1))
-        .connection_timeout(Duration::from_secs(5));
+        .connection_timeout(Duration::from_secs(5))
+        // No `SELECT 1` before every checkout: it was two of a claim's round trips. A
+        // connection that broke while idle fails its first statement instead, which is
+        // answered 503 with Retry-After (`db::is_unavailable`), and `has_broken` keeps it
+        // out of the pool.
+        .test_on_check_out(false);
     if let Some(events) = events {
         builder = builder.event_handler(events);
     }

@@ -101,28 +101,10 @@ pub fn record(conn: &mut DbConnection, entry: Audit<'_>, now: NaiveDateTime) -> 
 /// Writes the entries of a change that touched many subjects at once (an allocation's
 /// batch) in one statement. Call inside the transaction of the change.
 pub fn record_many(conn: &mut DbConnection, entries: Vec<Audit<'_>>, now: NaiveDateTime) -> QueryResult<()> {
-    let key = KEY.read();
     let rows: Vec<_> = entries
         .into_iter()
         .map(|entry| {
-            let mut stored = StoredEntry {
-                id: AuditEventId::generate(),
-                seq: None,
-                created_at: now,
-                actor_id: entry.actor.map(str::to_owned),
-                action: entry.action.to_owned(),
-                subject_type: entry.subject_type.to_owned(),
-                subject_id: entry.subject_id.to_owned(),
-                union_id: entry.union_id.map(|u| u.as_str().to_owned()),
-                detail: entry.data.to_string(),
-                prev_hash: None,
-                hash: None,
-                mac: String::new(),
-            };
-            // No key (a tool that never checked one): unsigned, and `verify` says so.
-            if let Ok(Some(keys)) = key.as_deref() {
-                stored.mac = entry_mac(keys, &stored);
-            }
+            let stored = sign(entry, now);
             (
                 audit_events::id.eq(stored.id),
                 audit_events::actor_id.eq(stored.actor_id),
@@ -136,8 +118,30 @@ pub fn record_many(conn: &mut DbConnection, entries: Vec<Audit<'_>>, now: NaiveD
             )
         })
         .collect();
-    drop(key);
     crate::db::insert_rows!(conn, audit_events::table, rows)
+}
+
+/// The row an entry is stored as at `now`, unchained, with its id and its HMAC (`mac`
+/// empty when no key was set: a tool that never checked one; `verify` says so).
+pub fn sign(entry: Audit<'_>, now: NaiveDateTime) -> StoredEntry {
+    let mut stored = StoredEntry {
+        id: AuditEventId::generate(),
+        seq: None,
+        created_at: now,
+        actor_id: entry.actor.map(str::to_owned),
+        action: entry.action.to_owned(),
+        subject_type: entry.subject_type.to_owned(),
+        subject_id: entry.subject_id.to_owned(),
+        union_id: entry.union_id.map(|u| u.as_str().to_owned()),
+        detail: entry.data.to_string(),
+        prev_hash: None,
+        hash: None,
+        mac: String::new(),
+    };
+    if let Ok(Some(keys)) = KEY.read().as_deref() {
+        stored.mac = entry_mac(keys, &stored);
+    }
+    stored
 }
 
 /// A chained entry as stored.

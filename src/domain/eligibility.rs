@@ -3,14 +3,13 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use crate::db::schema::{membership_applications, memberships, unions, users, vouchers};
+use crate::db::schema::{memberships, unions, users};
 use crate::db::DbConnection;
-use crate::domain::campaigns::{self, Campaign, CampaignMode, CampaignStatus};
-use crate::domain::ids::{UserId, VoucherId};
-use crate::domain::membership::ApplicationStatus;
+use crate::domain::campaigns::{Campaign, CampaignMode, CampaignStatus};
+use crate::domain::ids::UserId;
 use crate::domain::profile::Occupation;
 use crate::domain::rules::{self, MemberFacts, NamedUnion, Reason, WorkerFacts};
-use crate::domain::vouchers::VoucherStatus;
+use crate::domain::standing::{self, Held, Standing};
 
 /// The profile columns the rules read.
 pub const PROFILE: (
@@ -42,33 +41,6 @@ pub fn facts(profile: ProfileRow, membership: Option<MemberFacts>) -> WorkerFact
     }
 }
 
-pub fn worker_facts(conn: &mut DbConnection, user: &UserId) -> QueryResult<WorkerFacts> {
-    let profile: ProfileRow = users::table.find(user).select(PROFILE).first(conn)?;
-    let membership = memberships::table
-        .inner_join(unions::table)
-        .filter(memberships::user_id.eq(user))
-        .filter(memberships::ended_at.is_null())
-        .select((unions::path, memberships::since))
-        .first::<(String, NaiveDateTime)>(conn)
-        .optional()?
-        .map(|(union_path, since)| MemberFacts { union_path, since });
-    let application_pending = membership.is_none()
-        && diesel::select(diesel::dsl::exists(
-            membership_applications::table
-                .filter(membership_applications::user_id.eq(user))
-                .filter(membership_applications::status.eq(ApplicationStatus::Pending)),
-        ))
-        .get_result(conn)?;
-    let open_wishes = crate::domain::wishes::open_categories(conn, std::slice::from_ref(user))?
-        .remove(user)
-        .unwrap_or_default();
-    Ok(WorkerFacts {
-        application_pending,
-        open_wishes,
-        ..facts(profile, membership)
-    })
-}
-
 pub fn named_unions(conn: &mut DbConnection, rules: &[rules::Rule]) -> QueryResult<Vec<NamedUnion>> {
     let ids = rules::named_unions(rules);
     if ids.is_empty() {
@@ -82,21 +54,6 @@ pub fn named_unions(conn: &mut DbConnection, rules: &[rules::Rule]) -> QueryResu
         .into_iter()
         .map(|(id, name, path)| NamedUnion { id, name, path })
         .collect())
-}
-
-/// The worker's vouchers of a campaign, newest first (any status: a cancelled one still
-/// counts against the per-worker limit).
-pub fn held(
-    conn: &mut DbConnection,
-    campaign: &Campaign,
-    user: &UserId,
-) -> QueryResult<Vec<(VoucherId, VoucherStatus)>> {
-    vouchers::table
-        .filter(vouchers::campaign_id.eq(&campaign.id))
-        .filter(vouchers::user_id.eq(user))
-        .order(vouchers::claim_no.desc())
-        .select((vouchers::id, vouchers::status))
-        .load(conn)
 }
 
 /// Why claims are closed right now: not open yet (a draft, paused, or before the
@@ -149,8 +106,8 @@ pub fn window(campaign: &Campaign, now: NaiveDateTime) -> Option<Closed> {
 pub struct Assessment {
     pub window: Option<Closed>,
     pub rules: Vec<Reason>,
-    /// The worker's vouchers of this campaign, newest first, with their status.
-    pub held: Vec<(VoucherId, VoucherStatus)>,
+    /// The worker's vouchers of this campaign.
+    pub held: Held,
     /// Nothing to claim now (a batch already due counts as there).
     pub sold_out: bool,
     /// When the next batch comes, if one is scheduled (for `SOLD_OUT`'s words).
@@ -182,8 +139,7 @@ impl Assessment {
 impl Assessment {
     /// `ALREADY_CLAIMED`, worded for a worker who gave every voucher back.
     pub fn already_claimed(&self) -> Reason {
-        let given_back = self.held.iter().all(|(_, s)| *s == VoucherStatus::Cancelled);
-        if given_back {
+        if self.held.all_given_back {
             Reason::new(
                 "ALREADY_CLAIMED",
                 "您领取后已退还本活动的礼包，退还的券也计入每人限领次数，不能再次领取",
@@ -194,6 +150,9 @@ impl Assessment {
     }
 }
 
+/// Everything that stands between `user` and a voucher of `campaign` at `now`: one read
+/// of the worker's standing (`standing::read`), plus the open wishes and the named unions
+/// when the campaign's rules look at them.
 pub fn assess(
     conn: &mut DbConnection,
     campaign: &Campaign,
@@ -201,22 +160,29 @@ pub fn assess(
     now: NaiveDateTime,
 ) -> QueryResult<Assessment> {
     // `per_worker_limit >= 1` is a CHECK constraint; a value out of range is corrupt.
-    let limit = usize::try_from(campaign.per_worker_limit)
-        .map_err(|e| diesel::result::Error::DeserializationError(Box::new(e)))?;
+    let limit = i64::from(campaign.per_worker_limit.max(1));
     let rules = campaign.rules()?;
-    let facts = worker_facts(conn, user)?;
+    let Standing {
+        mut facts,
+        held,
+        stock_left,
+    } = standing::read(conn, &campaign.id, user)?;
+    if rules::reads_wishes(&rules) {
+        facts.open_wishes = crate::domain::wishes::open_categories(conn, std::slice::from_ref(user))?
+            .remove(user)
+            .unwrap_or_default();
+    }
     let named = named_unions(conn, &rules)?;
-    let held = held(conn, campaign, user)?;
     Ok(Assessment {
         window: window(campaign, now),
         rules: rules::unmet(&rules, &facts, &named),
-        limit_reached: held.len() >= limit.max(1),
+        limit_reached: held.count >= limit,
         held,
         // What a claim could take: the shards, a unit an expired voucher still has to give
         // back (the claim returns it), or a batch already due (the claim releases it).
-        sold_out: campaigns::claimable(conn, &campaign.id)? == 0
-            && crate::domain::vouchers::expired_unreturned(conn, &campaign.id, now)? == 0
-            && campaign.next_release_at.is_none_or(|t| t > now),
+        sold_out: !stock_left
+            && campaign.next_release_at.is_none_or(|t| t > now)
+            && !standing::unreturned(conn, &campaign.id, now)?,
         next_release_at: campaign.next_release_at.filter(|t| *t > now),
     })
 }

@@ -114,7 +114,27 @@ pub fn redeem(conn: &mut DbConnection, r: Redeem<'_>, now: NaiveDateTime) -> Res
         }
         other => other?,
     };
-    find(conn, &id)?.ok_or(RedeemError::Database(diesel::result::Error::NotFound))
+    Ok(Redemption::written(id, &r, now))
+}
+
+impl Redemption {
+    /// The live redemption `id` of `r` at `now`, as it was just written: built rather
+    /// than read back (one round trip less).
+    pub fn written(id: RedemptionId, r: &Redeem<'_>, now: NaiveDateTime) -> Self {
+        Self {
+            id,
+            voucher_id: r.voucher.id.clone(),
+            campaign_id: r.voucher.campaign_id.clone(),
+            station_id: r.station.clone(),
+            counter_id: r.counter.clone(),
+            terminal_id: r.terminal.map(str::to_owned),
+            redeemed_at: now,
+            reversed_at: None,
+            reversed_by: None,
+            reversal_reason: None,
+            method: r.method,
+        }
+    }
 }
 
 pub fn find(conn: &mut DbConnection, id: &RedemptionId) -> QueryResult<Option<Redemption>> {

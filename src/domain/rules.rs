@@ -231,6 +231,11 @@ fn check(rule: &Rule, w: &WorkerFacts, unions: &[NamedUnion]) -> Option<Reason> 
     }
 }
 
+/// Whether any rule looks at the worker's open micro-wishes (they are read only then).
+pub fn reads_wishes(rules: &[Rule]) -> bool {
+    rules.iter().any(|r| matches!(r, Rule::Wished { .. }))
+}
+
 /// The unions `member_of` rules name.
 pub fn named_unions(rules: &[Rule]) -> Vec<UnionId> {
     rules

@@ -106,6 +106,7 @@ pub fn set_disabled(
     disabled_at: Option<NaiveDateTime>,
     now: NaiveDateTime,
 ) -> QueryResult<bool> {
+    crate::auth::session_cache::forget_user(id);
     let target = users::table.find(id);
     let changed = match disabled_at {
         Some(at) => diesel::update(target.filter(users::disabled_at.is_null()))
@@ -129,6 +130,7 @@ pub fn set_password(
     change_required: bool,
     now: NaiveDateTime,
 ) -> QueryResult<()> {
+    crate::auth::session_cache::forget_user(id);
     diesel::update(users::table.find(id))
         .set((
             users::password_hash.eq(hash),

@@ -9,7 +9,7 @@ use diesel::prelude::*;
 
 use crate::db::schema::{campaigns, redemptions, users, vouchers};
 use crate::db::DbConnection;
-use crate::domain::ids::{CampaignId, StationId, UserId, VoucherId};
+use crate::domain::ids::{CampaignId, StationId, UnionId, UserId, VoucherId};
 use crate::domain::phone::Phone;
 use crate::domain::redemptions::Redeemed;
 use crate::domain::vouchers::{Voucher, VoucherState, VoucherStatus, WalletEntry};
@@ -59,6 +59,30 @@ pub fn by_id(conn: &mut DbConnection, id: &VoucherId) -> QueryResult<Option<(Vou
 /// One voucher by the keyed hash of its code, with its live redemption.
 pub fn by_code_hash(conn: &mut DbConnection, hash: &str) -> QueryResult<Option<(Voucher, Option<Redeemed>)>> {
     one(conn, Pick::CodeHash(hash))
+}
+
+/// A voucher to redeem at `station`, by the keyed hash of its code, with whether its
+/// campaign is redeemable at that station, the campaign's union and its stored rules, in
+/// one statement (the counter's hot path). Its redemption is not joined: an `issued`
+/// voucher has none, and a plan joining the redemptions table, cached while it was small,
+/// scanned all of it on every call.
+pub fn to_redeem_at(
+    conn: &mut DbConnection,
+    hash: &str,
+    station: &StationId,
+) -> QueryResult<Option<(Voucher, bool, UnionId, String)>> {
+    use crate::db::schema::campaign_stations as cs;
+    let here = diesel::dsl::exists(
+        cs::table
+            .filter(cs::campaign_id.eq(vouchers::campaign_id))
+            .filter(cs::station_id.eq(station)),
+    );
+    vouchers::table
+        .inner_join(campaigns::table)
+        .filter(vouchers::code_hash.eq(hash))
+        .select((Voucher::as_select(), here, campaigns::union_id, campaigns::rules))
+        .first(conn)
+        .optional()
 }
 
 type WalletRow = (Voucher, String, String, LiveRow);

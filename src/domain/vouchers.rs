@@ -5,13 +5,11 @@
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use rand::seq::SliceRandom;
 
 use crate::db::schema::{campaign_stock_shards as shards, vouchers};
-use crate::db::{is_unique_violation, DbConnection};
+use crate::db::DbConnection;
 use crate::domain::campaigns::Campaign;
 use crate::domain::ids::{CampaignId, UserId, VoucherId};
-use crate::domain::voucher_code::VoucherKeys;
 
 crate::text_enum!(
     /// The stored lifecycle of a voucher (`vouchers.status`). `issued → redeemed` is the
@@ -68,114 +66,35 @@ impl VoucherStatus {
 }
 
 impl Voucher {
+    /// Voucher `id` as a claim writes it: `user`'s `claim_no`-th of `campaign`, from
+    /// `shard`, issued at `now` and expiring by the campaign's rule.
+    pub fn claimed(
+        id: VoucherId,
+        campaign: &Campaign,
+        user: &UserId,
+        claim_no: i32,
+        shard: i32,
+        now: NaiveDateTime,
+    ) -> Self {
+        Self {
+            id,
+            campaign_id: campaign.id.clone(),
+            user_id: user.clone(),
+            claim_no,
+            stock_shard: shard,
+            status: VoucherStatus::Issued,
+            issued_at: now,
+            expires_at: campaign.expiry_for(now),
+            cancelled_at: None,
+            revoked_at: None,
+            revoked_reason: None,
+        }
+    }
+
     /// The status a person sees at `now` (`VoucherStatus::seen_at`).
     pub fn state_at(&self, now: NaiveDateTime) -> VoucherState {
         self.status.seen_at(self.expires_at, now)
     }
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum ClaimError {
-    #[error("already claimed")]
-    AlreadyClaimed(VoucherId),
-    /// Every shard emptied by other claims after this one wrote its voucher.
-    #[error("sold out")]
-    SoldOut,
-    /// No shard had stock to begin with; nothing was written (the caller may put an
-    /// expired unit back and try once more).
-    #[error("no stock in the shards")]
-    NoStock,
-    #[error(transparent)]
-    Database(#[from] diesel::result::Error),
-}
-
-/// Takes one unit of stock and writes the voucher. Call inside a write transaction
-/// after the eligibility checks; any error must roll the transaction back.
-///
-/// Why shards: a single stock counter row would make every concurrent claim wait for
-/// the one before it to commit. Stock is spread over up to 16 rows; a claim reads which
-/// still have stock (a plain read: a sold-out answer writes nothing), inserts its
-/// voucher first (so the per-worker unique key rejects a second claim before any stock
-/// is touched), then decrements a random non-empty shard with a conditional update that
-/// cannot go below zero. The row lock is held only from that update to the commit.
-pub fn claim(
-    conn: &mut DbConnection,
-    campaign: &Campaign,
-    user: &UserId,
-    claim_no: i32,
-    keys: &VoucherKeys,
-    now: NaiveDateTime,
-) -> Result<Voucher, ClaimError> {
-    let mut candidates: Vec<i32> = shards::table
-        .filter(shards::campaign_id.eq(&campaign.id))
-        .filter(shards::remaining.gt(0))
-        .select(shards::shard)
-        .load(conn)?;
-    if candidates.is_empty() {
-        return Err(ClaimError::NoStock);
-    }
-    candidates.shuffle(&mut rand::thread_rng());
-    let id = VoucherId::generate();
-    let code_hash = keys.lookup_hash(&keys.code_for(&id));
-    // `claim_no` is the worker's n-th voucher, never above the limit; a concurrent claim of
-    // the same worker that took this number moves us to the next one while any is left.
-    for claim_no in claim_no..=campaign.per_worker_limit {
-        // A savepoint, so a lost race on the unique key leaves the transaction usable.
-        let inserted = conn.transaction(|conn| {
-            diesel::insert_into(vouchers::table)
-                .values((
-                    vouchers::id.eq(&id),
-                    vouchers::campaign_id.eq(&campaign.id),
-                    vouchers::user_id.eq(user),
-                    vouchers::claim_no.eq(claim_no),
-                    vouchers::code_hash.eq(&code_hash),
-                    vouchers::stock_shard.eq(candidates[0]),
-                    vouchers::status.eq(VoucherStatus::Issued),
-                    vouchers::issued_at.eq(now),
-                    vouchers::expires_at.eq(campaign.expiry_for(now)),
-                ))
-                .execute(conn)
-        });
-        match inserted {
-            Ok(_) => return take_stock(conn, campaign, &id, &candidates),
-            Err(e) if is_unique_violation(&e) => continue,
-            Err(e) => return Err(e.into()),
-        }
-    }
-    let existing = vouchers::table
-        .filter(vouchers::campaign_id.eq(&campaign.id))
-        .filter(vouchers::user_id.eq(user))
-        .order(vouchers::claim_no.desc())
-        .select(vouchers::id)
-        .first(conn)?;
-    Err(ClaimError::AlreadyClaimed(existing))
-}
-
-/// Decrements a non-empty shard for the voucher just written.
-fn take_stock(
-    conn: &mut DbConnection,
-    campaign: &Campaign,
-    id: &VoucherId,
-    candidates: &[i32],
-) -> Result<Voucher, ClaimError> {
-    for shard in candidates {
-        let taken = diesel::update(
-            shards::table
-                .find((&campaign.id, shard))
-                .filter(shards::remaining.gt(0)),
-        )
-        .set(shards::remaining.eq(shards::remaining - 1))
-        .execute(conn)?;
-        if taken == 1 {
-            if *shard != candidates[0] {
-                diesel::update(vouchers::table.find(id))
-                    .set(vouchers::stock_shard.eq(shard))
-                    .execute(conn)?;
-            }
-            return Ok(find(conn, id)?.ok_or(diesel::result::Error::NotFound)?);
-        }
-    }
-    Err(ClaimError::SoldOut)
 }
 
 pub fn find(conn: &mut DbConnection, id: &VoucherId) -> QueryResult<Option<Voucher>> {
@@ -258,21 +177,6 @@ pub fn held_count(conn: &mut DbConnection, campaign: &CampaignId, now: NaiveDate
                 .eq(VoucherStatus::Issued)
                 .and(vouchers::expires_at.gt(now))),
         )
-        .count()
-        .get_result(conn)
-}
-
-/// Expired vouchers of a campaign whose unit is not back in stock yet.
-pub fn expired_unreturned(
-    conn: &mut DbConnection,
-    campaign: &CampaignId,
-    now: NaiveDateTime,
-) -> QueryResult<i64> {
-    vouchers::table
-        .filter(vouchers::campaign_id.eq(campaign))
-        .filter(vouchers::status.eq(VoucherStatus::Issued))
-        .filter(vouchers::stock_returned_at.is_null())
-        .filter(vouchers::expires_at.le(now))
         .count()
         .get_result(conn)
 }

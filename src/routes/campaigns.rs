@@ -9,12 +9,13 @@ use crate::app::claims::{self, ClaimCommand};
 use crate::auth::scope::visible_campaign;
 use crate::auth::Principal;
 use crate::db::{self, DbConnection};
-use crate::domain::campaigns;
+use crate::domain::campaigns::{self, Campaign};
 use crate::domain::eligibility;
 use crate::domain::ids::{CampaignId, VoucherId};
 use crate::domain::now;
 use crate::domain::profile::Role;
 use crate::domain::voucher_code::VoucherKeys;
+use crate::domain::vouchers::WalletEntry;
 use crate::error::ApiError;
 use crate::http::idempotent::{self, Ticket};
 use crate::http::json::{self, Query};
@@ -120,27 +121,58 @@ pub async fn claim(
     .await
 }
 
-/// The claim's transaction, with its idempotent answer recorded inside it.
+/// The claim, with its idempotent answer recorded in the same transaction. Refusals are
+/// answered from reads before any transaction (on SQLite before its single writer's lock);
+/// on PostgreSQL the common case is then one statement (`claims::claim_at_once`), and
+/// whatever it declines goes through the transactional path, which checks everything
+/// again.
 fn claim_in(
     conn: &mut DbConnection,
     cmd: &ClaimCommand,
     keys: &VoucherKeys,
     ticket: Option<Ticket>,
 ) -> Result<(StatusCode, String), ApiError> {
-    // SQLite has a single writer: answer a refusal before taking its write lock.
-    // PostgreSQL refuses inside the transaction, which rolls back having written
-    // nothing, so checking twice would only cost round trips.
-    if matches!(conn, DbConnection::Sqlite(_)) {
-        claims::precheck(conn, cmd, now())?;
+    let (campaign, claim_no) = claims::precheck(conn, cmd, now())?;
+    if claims::at_once_applies(conn, &campaign, now()) {
+        if let Some(answer) = at_once(conn, &campaign, cmd, claim_no, keys, ticket.as_ref())? {
+            return Ok(answer);
+        }
     }
     db::write_tx(conn, |conn| {
         let entry = claims::claim(conn, cmd, keys, now())?;
-        let body =
-            serde_json::to_value(wallet_entry(&entry, None, keys, now())).map_err(ApiError::internal)?;
-        if let Some(ticket) = &ticket {
-            ticket.complete(conn, StatusCode::CREATED, &without_code(&body))?;
+        answer(conn, &entry, keys, ticket.as_ref())
+    })
+}
+
+/// The created voucher's answer, recorded with the ticket (without its code) if any.
+fn answer(
+    conn: &mut DbConnection,
+    entry: &WalletEntry,
+    keys: &VoucherKeys,
+    ticket: Option<&Ticket>,
+) -> Result<(StatusCode, String), ApiError> {
+    let body = serde_json::to_value(wallet_entry(entry, None, keys, now())).map_err(ApiError::internal)?;
+    if let Some(ticket) = ticket {
+        ticket.complete(conn, StatusCode::CREATED, &without_code(&body))?;
+    }
+    Ok((StatusCode::CREATED, body.to_string()))
+}
+
+/// `claims::claim_at_once` with the ticket's answer (`at_once::run`). `Ok(None)` when
+/// declined.
+fn at_once(
+    conn: &mut DbConnection,
+    campaign: &Campaign,
+    cmd: &ClaimCommand,
+    claim_no: i32,
+    keys: &VoucherKeys,
+    ticket: Option<&Ticket>,
+) -> Result<Option<(StatusCode, String)>, ApiError> {
+    super::at_once::run(conn, ticket.is_some(), |conn| {
+        match claims::claim_at_once(conn, campaign, cmd, claim_no, keys, now())? {
+            Some(entry) => answer(conn, &entry, keys, ticket).map(Some),
+            None => Ok(None),
         }
-        Ok((StatusCode::CREATED, body.to_string()))
     })
 }
 

@@ -105,13 +105,39 @@ async fn redeem_once(
     if !matches!(prechecked, Err(RedeemRefusal::UnknownCode)) {
         throttle::refund_guess(&st, &throttle::code_guess_key(&me)).await;
     }
-    let voucher = prechecked?;
-    let id = voucher.id.clone();
+    let to = prechecked?;
+    let id = to.voucher.id.clone();
     fenced(&st, &id, move |conn| {
-        let redemption = app::redeem(conn, &voucher, &cmd, &me, terminal.as_deref(), now())?;
-        finish(conn, redemption, ticket.as_ref())
+        let terminal = terminal.as_deref();
+        if app::at_once_applies(conn, &to) {
+            if let Some(answer) = at_once(conn, &to, &cmd, &me, terminal, ticket.as_ref())? {
+                return Ok(answer);
+            }
+        }
+        db::write_tx(conn, |conn| {
+            let redemption = app::redeem(conn, &to.voucher, &cmd, &me, terminal, now())?;
+            finish(conn, redemption, ticket.as_ref())
+        })
     })
     .await
+}
+
+/// `app::redeem_at_once` with the ticket's answer (`at_once::run`). `Ok(None)` when
+/// declined.
+fn at_once(
+    conn: &mut db::DbConnection,
+    to: &app::ToRedeem,
+    cmd: &RedeemCommand,
+    me: &crate::domain::ids::UserId,
+    terminal: Option<&str>,
+    ticket: Option<&Ticket>,
+) -> Result<Option<(StatusCode, String)>, ApiError> {
+    super::at_once::run(conn, ticket.is_some(), |conn| {
+        match app::redeem_at_once(conn, to, cmd, me, terminal, now())? {
+            Some(redemption) => finish(conn, redemption, ticket).map(Some),
+            None => Ok(None),
+        }
+    })
 }
 
 /// The hand-over's answer, stored with its idempotency ticket in the same transaction.
@@ -128,8 +154,8 @@ pub(super) fn finish(
 }
 
 /// Lock the voucher (so a second counter is told "in progress" rather than racing), then
-/// `work` in one write transaction behind the database fence. If the lock service is
-/// down, the fence alone decides: never twice, never a hang.
+/// `work` with a connection (it opens its own write transaction) behind the database
+/// fence. If the lock service is down, the fence alone decides: never twice, never a hang.
 pub(super) async fn fenced<F>(
     st: &AppState,
     voucher: &crate::domain::ids::VoucherId,
@@ -157,7 +183,7 @@ where
             None
         }
     };
-    let result = db::transaction(&st.pool, work).await;
+    let result = db::run(&st.pool, work).await;
     if let Some(lease) = lease {
         if let Err(e) = st.locks.release(&lease).await {
             tracing::warn!(error = %e, "could not release a redemption lock; it expires on its own");

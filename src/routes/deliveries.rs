@@ -99,8 +99,10 @@ async fn deliver_once(
     .await?;
     let id = voucher.id.clone();
     fenced(&st, &id, move |conn| {
-        let delivered = app::deliver(conn, &voucher, &cmd, &me, now())?;
-        finish(conn, delivered, ticket.as_ref())
+        db::write_tx(conn, |conn| {
+            let delivered = app::deliver(conn, &voucher, &cmd, &me, now())?;
+            finish(conn, delivered, ticket.as_ref())
+        })
     })
     .await
 }

@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod applications;
+mod at_once;
 pub mod audit;
 pub mod campaign_reports;
 pub mod campaigns;

@@ -3,7 +3,7 @@
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 
-use crate::app::{self, redemptions as app_redemptions};
+use crate::app::{self, voucher_admin as app_redemptions};
 use crate::auth::scope::AdminScope;
 use crate::auth::Principal;
 use crate::db;

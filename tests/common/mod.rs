@@ -177,6 +177,12 @@ impl TestApp {
             .expect("request")
     }
 
+    /// The body of an unauthenticated `GET path` (`/metrics`, the spec), as text.
+    pub async fn text(&self, path: &str) -> String {
+        let resp = self.client.get(self.url(path)).send().await.expect("request");
+        resp.text().await.expect("body")
+    }
+
     pub async fn get_auth(&self, path: &str, token: &str) -> Response {
         self.client
             .get(self.url(path))

@@ -1,0 +1,112 @@
+//! A claim's writes in one PostgreSQL statement: the stock decrement, the voucher and its
+//! audit entry, each depending on the one before, so the statement writes all or nothing.
+//!
+//! Why: the claim is the launch-morning hot path and PostgreSQL's CPU is the limit there;
+//! the transactional path (`voucher_claims::issue`, `changes::voucher_changed`,
+//! `voucher_claims::take_stock` between `BEGIN` and `COMMIT`) costs six round trips where this
+//! costs one (README, "Performance"). It covers the common case only and declines the rest,
+//! which the transactional path then decides: no stock in the shards (an expired unit to
+//! return, or sold out), a live webhook endpoint (events to address), a concurrent claim
+//! of the same worker (the per-worker key), or the campaign closed meanwhile.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use diesel::sql_types::Integer;
+use diesel::PgConnection;
+use rand::Rng;
+
+use crate::db::fixed::{Bind, Fixed};
+use crate::db::is_unique_violation;
+use crate::domain::audit::{self, Audit};
+use crate::domain::campaigns::Campaign;
+use crate::domain::ids::{UserId, VoucherId};
+use crate::domain::stock::MAX_SHARDS;
+use crate::domain::voucher_code::VoucherKeys;
+use crate::domain::vouchers::Voucher;
+
+/// The campaign still open, no endpoint to tell, then a unit from the first non-empty
+/// shard from a random one on (a conditional decrement), the voucher with that shard, and
+/// the audit entry. The per-worker unique key fails the whole statement on a race.
+const CLAIM: &str = "\
+WITH c AS (
+  SELECT id FROM campaigns
+  WHERE id = ? AND status = 'published' AND claim_starts_at <= ? AND claim_ends_at > ?
+), quiet AS (
+  SELECT 1 WHERE NOT EXISTS (SELECT 1 FROM webhook_endpoints WHERE deleted_at IS NULL)
+), taken AS (
+  UPDATE campaign_stock_shards SET remaining = remaining - 1
+  WHERE campaign_id = ? AND remaining > 0
+    AND EXISTS (SELECT 1 FROM c) AND EXISTS (SELECT 1 FROM quiet)
+    AND shard = (SELECT s.shard FROM campaign_stock_shards s
+                 WHERE s.campaign_id = ? AND s.remaining > 0
+                 ORDER BY s.shard >= ? DESC, s.shard LIMIT 1)
+  RETURNING shard
+), v AS (
+  INSERT INTO vouchers (id, campaign_id, user_id, claim_no, code_hash, stock_shard, status, issued_at, expires_at)
+  SELECT ?, ?, ?, ?, ?, shard, 'issued', ?, ? FROM taken
+  RETURNING id, user_id, issued_at, stock_shard
+), a AS (
+  INSERT INTO audit_events (id, actor_id, action, subject_type, subject_id, union_id, detail, created_at, mac)
+  SELECT ?, v.user_id, 'voucher.claimed', 'voucher', v.id, ?, ?, v.issued_at, ? FROM v
+)
+SELECT stock_shard AS shard FROM v";
+
+#[derive(QueryableByName)]
+struct Written {
+    #[diesel(sql_type = Integer)]
+    shard: i32,
+}
+
+/// Claims a voucher of `campaign` for `user` as their `claim_no`-th in one statement, after
+/// the eligibility checks (`claims::precheck`) passed. `Ok(None)`: declined, nothing
+/// written (see the module's list); the caller takes the transactional path. Run it on
+/// its own (autocommit) or inside the transaction that records the idempotent answer.
+pub fn claim(
+    conn: &mut PgConnection,
+    campaign: &Campaign,
+    user: &UserId,
+    claim_no: i32,
+    keys: &VoucherKeys,
+    now: NaiveDateTime,
+) -> QueryResult<Option<Voucher>> {
+    let id = VoucherId::generate();
+    let code_hash = keys.lookup_hash(&keys.code_for(&id));
+    let from = rand::thread_rng().gen_range(0..campaign.total_stock.clamp(1, MAX_SHARDS));
+    let data = serde_json::json!({"campaign_id": campaign.id});
+    let entry = audit::sign(
+        Audit::new(Some(user.as_str()), "voucher.claimed", "voucher", id.as_str())
+            .union(&campaign.union_id)
+            .data(data),
+        now,
+    );
+    let expires_at = campaign.expiry_for(now);
+    let campaign_id = campaign.id.as_str();
+    let binds = vec![
+        Bind::Text(campaign_id),
+        Bind::Time(now),
+        Bind::Time(now),
+        Bind::Text(campaign_id),
+        Bind::Text(campaign_id),
+        Bind::Int(i32::try_from(from).unwrap_or(0)),
+        Bind::Text(id.as_str()),
+        Bind::Text(campaign_id),
+        Bind::Text(user.as_str()),
+        Bind::Int(claim_no),
+        Bind::Text(&code_hash),
+        Bind::Time(now),
+        Bind::Time(expires_at),
+        Bind::Text(entry.id.as_str()),
+        Bind::NullableText(entry.union_id.as_deref()),
+        Bind::Text(&entry.detail),
+        Bind::Text(&entry.mac),
+    ];
+    let written: QueryResult<Option<Written>> = Fixed::new(CLAIM, binds).get_result(conn).optional();
+    let shard = match written {
+        Ok(Some(w)) => w.shard,
+        Ok(None) => return Ok(None),
+        // A concurrent claim of the same worker took this claim number.
+        Err(e) if is_unique_violation(&e) => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    Ok(Some(Voucher::claimed(id, campaign, user, claim_no, shard, now)))
+}

@@ -1,0 +1,126 @@
+//! A worker's standing in one campaign, read in one statement: what the rules see of the
+//! worker, the vouchers held of it, and whether anything is left to claim.
+//!
+//! Why one statement: an eligibility check runs on every page view and inside every claim.
+//! It used to be eight round trips (profile, membership, pending application, wishes,
+//! held vouchers, shards, expired vouchers); each is a parse, a plan and a wake-up on
+//! both sides, and on launch morning PostgreSQL's CPU is the limit (README, "Performance").
+
+use chrono::NaiveDateTime;
+use diesel::dsl::{count_star, exists, sql};
+use diesel::prelude::*;
+use diesel::sql_types::Bool;
+
+use crate::db::schema::{
+    campaign_stock_shards as shards, membership_applications, memberships, unions, users, vouchers,
+};
+use crate::db::DbConnection;
+use crate::domain::eligibility::{facts, ProfileRow, PROFILE};
+use crate::domain::ids::{CampaignId, UserId, VoucherId};
+use crate::domain::rules::{MemberFacts, WorkerFacts};
+use crate::domain::vouchers::VoucherStatus;
+
+/// The worker's vouchers of the campaign, in any status (a cancelled one still counts
+/// against the per-worker limit).
+#[derive(Debug, Clone, Default)]
+pub struct Held {
+    pub count: i64,
+    /// The newest (highest claim number), if any.
+    pub newest: Option<VoucherId>,
+    /// Every one held was given back (cancelled): `ALREADY_CLAIMED` is worded for that.
+    pub all_given_back: bool,
+}
+
+/// What one read tells about a worker and a campaign.
+#[derive(Debug, Clone)]
+pub struct Standing {
+    /// Open wishes are not read here (see `read`); the caller adds them when a rule needs them.
+    pub facts: WorkerFacts,
+    pub held: Held,
+    /// A shard has a unit left.
+    pub stock_left: bool,
+}
+
+type Row = (
+    ProfileRow,
+    Option<String>,
+    Option<NaiveDateTime>,
+    bool,
+    Option<i64>,
+    Option<VoucherId>,
+    bool,
+    bool,
+);
+
+/// Reads the worker's standing in `campaign` in one statement: the profile, the current
+/// membership (union path and since), a pending join application, the vouchers held of
+/// the campaign and whether a shard has stock. Errors: `NotFound` when the user does not
+/// exist.
+pub fn read(conn: &mut DbConnection, campaign: &CampaignId, user: &UserId) -> QueryResult<Standing> {
+    let current = memberships::table
+        .inner_join(unions::table)
+        .filter(memberships::user_id.eq(user))
+        .filter(memberships::ended_at.is_null());
+    let pending = membership_applications::table
+        .filter(membership_applications::user_id.eq(user))
+        // Written out, which also makes the statement one diesel never caches: PostgreSQL
+        // plans it for its values on every call. A cached generic plan, chosen while a
+        // campaign had few vouchers, went on scanning them once they were many (P1's
+        // claims/s halved in one run in two); planning costs far less than that.
+        .filter(sql::<Bool>("membership_applications.status = 'pending'"));
+    let mine = vouchers::table
+        .filter(vouchers::campaign_id.eq(campaign))
+        .filter(vouchers::user_id.eq(user));
+    let stock = shards::table
+        .filter(shards::campaign_id.eq(campaign))
+        .filter(shards::remaining.gt(0));
+    let row: Row = users::table
+        .find(user)
+        .select((
+            PROFILE,
+            current.select(unions::path).single_value(),
+            current.select(memberships::since).single_value(),
+            exists(pending),
+            mine.select(count_star()).single_value(),
+            mine.order(vouchers::claim_no.desc())
+                .select(vouchers::id)
+                .single_value(),
+            exists(mine.filter(vouchers::status.ne(VoucherStatus::Cancelled))),
+            exists(stock),
+        ))
+        .first(conn)?;
+    let (profile, path, since, pending, count, newest, kept_one, stock_left) = row;
+    let membership = path
+        .zip(since)
+        .map(|(union_path, since)| MemberFacts { union_path, since });
+    Ok(Standing {
+        facts: WorkerFacts {
+            // Only the not-yet-members are told their application is pending.
+            application_pending: membership.is_none() && pending,
+            ..facts(profile, membership)
+        },
+        held: Held {
+            count: count.unwrap_or(0),
+            newest,
+            all_given_back: !kept_one,
+        },
+        stock_left,
+    })
+}
+
+/// Whether an expired voucher of `campaign` has not given its unit back yet at `now` (a
+/// claim returns it and takes it): asked only when the shards are empty. Planned for its
+/// values on every call (diesel's `sql` literal is never cached): a cached generic plan of
+/// `EXISTS (… expires_at <= $now)` expected a match early and scanned every voucher of the
+/// campaign, while this plan uses the partial index `vouchers_unreturned_idx`.
+pub fn unreturned(conn: &mut DbConnection, campaign: &CampaignId, now: NaiveDateTime) -> QueryResult<bool> {
+    diesel::select(exists(
+        vouchers::table
+            .filter(vouchers::campaign_id.eq(campaign))
+            .filter(sql::<Bool>(
+                "vouchers.status = 'issued' AND vouchers.stock_returned_at IS NULL",
+            ))
+            .filter(vouchers::expires_at.le(now)),
+    ))
+    .get_result(conn)
+}
