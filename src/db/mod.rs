@@ -4,6 +4,7 @@
 //! and each backend has its own embedded migrations folder.
 
 pub mod fixed;
+pub mod literal;
 mod pool;
 pub mod schema;
 mod text_type;
