@@ -136,7 +136,8 @@ pub fn at_once_applies(conn: &DbConnection, campaign: &Campaign, now: NaiveDateT
 /// The claim in one statement (`claim_statement`), after `precheck` passed outside any
 /// transaction, where `at_once_applies`. `Ok(None)`: declined, nothing written; the
 /// caller runs `claim` in a write transaction, which decides every case the statement
-/// leaves out. Inside a transaction, a decline leaves it aborted: roll it back.
+/// leaves out. Inside a transaction, a decline after a unique violation leaves it
+/// aborted: roll it back.
 pub fn claim_at_once(
     conn: &mut DbConnection,
     campaign: &Campaign,

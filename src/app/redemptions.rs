@@ -241,7 +241,7 @@ pub fn at_once_applies(conn: &DbConnection, to: &ToRedeem) -> bool {
 /// The redemption in one statement (`redeem_statement`), where `at_once_applies`.
 /// `Ok(None)`: declined, nothing written; the caller runs `redeem` in a write transaction,
 /// which decides every case the statement leaves out. Inside a transaction, a decline
-/// leaves it aborted.
+/// after a unique violation leaves it aborted: roll it back.
 pub fn redeem_at_once(
     conn: &mut DbConnection,
     to: &ToRedeem,

@@ -123,7 +123,8 @@ impl FromRequest for Principal {
                 }
             };
             match state_now {
-                // The role is read from the account, so a demotion takes effect at once.
+                // The role is read from the account (or from a check remembered while
+                // revocations are heard: `session_cache`), so a demotion takes effect at once.
                 // After an admin's reset, only the password change is open (contract v1.1).
                 SessionState::Active(_, true) if !changing_password => {
                     Err(ErrorCode::PasswordChangeRequired.into())

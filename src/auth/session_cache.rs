@@ -1,7 +1,9 @@
 //! A short, bounded memory of session checks, so that a request does not ask PostgreSQL
 //! whether its session is live when the same session was checked a moment ago.
 //!
-//! Why it cannot weaken logout or revocation:
+//! How logout and revocation keep their meaning (the bound: another instance may serve a
+//! revoked session until the announcement arrives, milliseconds, or for at most `PROOF`
+//! if its listener's connection hangs silently just after a proof):
 //! - An entry is used for at most `TTL`, and only while this instance's listener
 //!   (`session_listener`) has proven within `PROOF` that announcements reach it: it
 //!   listens on `zhijian_sessions` and on a channel of its own, to which it sends itself a
@@ -13,7 +15,8 @@
 //! - The instance making such a change calls `forget_user` beside the update, before the
 //!   commit: from then until the announcement arrives (or `TTL` passes, if the transaction
 //!   rolled back) the user's checks are neither used nor stored, so no check that read the
-//!   state from before the commit can be remembered.
+//!   state from before the commit can be remembered. (An announcement of another change
+//!   of the same user, committed first, lifts that early; the change's own follows.)
 //! - A check that read the database before any forgetting is not stored (`epoch`).
 //! - When the listener loses its connection, everything is forgotten. SQLite has no
 //!   listener: its instances never use the memory.
@@ -70,7 +73,7 @@ pub struct SessionCache {
 static CACHES: RwLock<Vec<Weak<SessionCache>>> = RwLock::new(Vec::new());
 
 impl SessionCache {
-    /// A cache registered for `forget_user`; unused until `set_live(true)`.
+    /// A cache registered for `forget_user`; unused until `set_live(true)` and `proved()`.
     pub fn new() -> Arc<Self> {
         let cache = Arc::new(Self::default());
         if let Ok(mut all) = CACHES.write() {

@@ -35,7 +35,7 @@ pub struct Fixed<'a> {
 
 impl<'a> Fixed<'a> {
     /// `sql` with one `?` per value in `binds`, in order (checked when the statement is
-    /// built, before anything is sent).
+    /// run, before anything is sent).
     pub fn new(sql: &'static str, binds: Vec<Bind<'a>>) -> Self {
         Self { sql, binds }
     }

@@ -5,7 +5,7 @@
 //! Why: as with the claim (`claim_statement`), round trips and re-planned statements cost
 //! PostgreSQL more CPU than the work itself. It covers the common case only and declines
 //! the rest, which `redemptions::redeem` then decides in a transaction: the voucher no
-//! longer `issued` (a refusal with its reason), a live webhook endpoint (events to
+//! longer `issued` or expired (a refusal with its reason), a live webhook endpoint (events to
 //! address), and a second live redemption (the partial unique index fails the statement).
 
 use chrono::NaiveDateTime;

@@ -2,8 +2,8 @@
 //! worker, the vouchers held of it, and whether anything is left to claim.
 //!
 //! Why one statement: an eligibility check runs on every page view and inside every claim.
-//! It used to be eight round trips (profile, membership, pending application, wishes,
-//! held vouchers, shards, expired vouchers); each is a parse, a plan and a wake-up on
+//! It used to be eight reads (profile, membership, pending application, wishes, held
+//! vouchers, the shards twice, expired vouchers); each is a parse, a plan and a wake-up on
 //! both sides, and on launch morning PostgreSQL's CPU is the limit (README, "Performance").
 
 use chrono::NaiveDateTime;
@@ -25,6 +25,7 @@ use crate::domain::vouchers::VoucherStatus;
 /// against the per-worker limit).
 #[derive(Debug, Clone, Default)]
 pub struct Held {
+    /// How many, in any status.
     pub count: i64,
     /// The newest (highest claim number), if any.
     pub newest: Option<VoucherId>,
@@ -37,6 +38,7 @@ pub struct Held {
 pub struct Standing {
     /// Open wishes are not read here (see `read`); the caller adds them when a rule needs them.
     pub facts: WorkerFacts,
+    /// The worker's vouchers of the campaign.
     pub held: Held,
     /// A shard has a unit left.
     pub stock_left: bool,

@@ -13,6 +13,7 @@ use crate::domain::ids::{UserId, VoucherId};
 use crate::domain::voucher_code::VoucherKeys;
 use crate::domain::vouchers::{Voucher, VoucherStatus};
 
+/// Why `issue` wrote no voucher (the caller rolls back).
 #[derive(Debug, thiserror::Error)]
 pub enum ClaimError {
     /// Every claim number up to the per-worker limit is taken (a concurrent claim of the
