@@ -9,7 +9,6 @@ use std::time::{Duration, Instant};
 
 use common::*;
 use reqwest::StatusCode;
-use serde_json::json;
 
 /// How many session checks `app` answered from memory (`zhijian_session_checks_total`).
 async fn remembered(app: &TestApp) -> f64 {
@@ -65,9 +64,7 @@ async fn a_remembered_session_ends_with_logout_at_once() {
     let app = spawn_app().await;
     let (_, tokens) = app.worker().await;
     use_until_remembered(&app, &tokens.access).await;
-    let resp = app
-        .post("/api/v1/auth/logout", &json!({"refresh_token": tokens.refresh}))
-        .await;
+    let resp = app.logout(&tokens.refresh).await;
     assert_eq!(resp.status(), StatusCode::NO_CONTENT);
     // The very next request, on the same instance: no waiting for the announcement.
     assert_problem(

@@ -167,9 +167,7 @@ async fn logout_revokes_the_session() {
     let app = spawn_app().await;
     let (phone, tokens) = app.worker().await;
     let other = app.login_ok(&phone).await;
-    let resp = app
-        .post("/api/v1/auth/logout", &json!({"refresh_token": tokens.refresh}))
-        .await;
+    let resp = app.logout(&tokens.refresh).await;
     assert_eq!(resp.status(), StatusCode::NO_CONTENT);
     assert_problem(
         app.get_auth("/api/v1/me", &tokens.access).await,
@@ -183,8 +181,6 @@ async fn logout_revokes_the_session() {
         app.get_auth("/api/v1/me", &other.access).await.status(),
         StatusCode::OK
     );
-    let again = app
-        .post("/api/v1/auth/logout", &json!({"refresh_token": tokens.refresh}))
-        .await;
+    let again = app.logout(&tokens.refresh).await;
     assert_eq!(again.status(), StatusCode::NO_CONTENT);
 }

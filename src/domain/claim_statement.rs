@@ -13,14 +13,13 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use diesel::sql_types::Integer;
 use diesel::PgConnection;
-use rand::Rng;
 
 use crate::db::fixed::{Bind, Fixed};
 use crate::db::is_unique_violation;
 use crate::domain::audit::{self, Audit};
 use crate::domain::campaigns::Campaign;
 use crate::domain::ids::{UserId, VoucherId};
-use crate::domain::stock::MAX_SHARDS;
+use crate::domain::stock;
 use crate::domain::voucher_code::VoucherKeys;
 use crate::domain::vouchers::Voucher;
 
@@ -71,7 +70,7 @@ pub fn claim(
 ) -> QueryResult<Option<Voucher>> {
     let id = VoucherId::generate();
     let code_hash = keys.lookup_hash(&keys.code_for(&id));
-    let from = rand::thread_rng().gen_range(0..campaign.total_stock.clamp(1, MAX_SHARDS));
+    let from = stock::random_shard(campaign);
     let data = serde_json::json!({"campaign_id": campaign.id});
     let entry = audit::sign(
         Audit::new(Some(user.as_str()), "voucher.claimed", "voucher", id.as_str())
@@ -87,7 +86,7 @@ pub fn claim(
         Bind::Time(now),
         Bind::Text(campaign_id),
         Bind::Text(campaign_id),
-        Bind::Int(i32::try_from(from).unwrap_or(0)),
+        Bind::Int(from),
         Bind::Text(id.as_str()),
         Bind::Text(campaign_id),
         Bind::Text(user.as_str()),

@@ -14,6 +14,16 @@ use crate::domain::releases::{self, ReleaseInput};
 /// concurrent claimants queue on N/16 row locks at worst instead of all on one.
 pub const MAX_SHARDS: i64 = 16;
 
+/// A shard for a claim to start from: one of those laid out for `campaign`, at random, so
+/// concurrent claims spread over the shards' row locks (the claim then takes the first
+/// non-empty one from there).
+pub fn random_shard(campaign: &Campaign) -> i32 {
+    use rand::Rng;
+    let laid_out = campaign.total_stock.clamp(1, MAX_SHARDS);
+    // Below MAX_SHARDS, so it fits.
+    i32::try_from(rand::thread_rng().gen_range(0..laid_out)).unwrap_or(0)
+}
+
 /// Stock in batches; with none, one batch of everything at `claim_starts_at` (contract
 /// v1.1). Shards start empty; publishing, the jobs and claims release what is due.
 pub(crate) fn set_releases(

@@ -4,7 +4,6 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use diesel::sql_types::{Integer, Text};
-use rand::Rng;
 
 use crate::db::schema::{campaign_stock_shards as shards, vouchers};
 use crate::db::DbConnection;
@@ -43,9 +42,8 @@ pub fn issue(
 ) -> Result<Voucher, ClaimError> {
     let id = VoucherId::generate();
     let code_hash = keys.lookup_hash(&keys.code_for(&id));
-    // A guess at the shard `take_stock` will find: a random one of those laid out.
-    let shards = campaign.total_stock.clamp(1, crate::domain::stock::MAX_SHARDS);
-    let guess = i32::try_from(rand::thread_rng().gen_range(0..shards)).unwrap_or(0);
+    // A guess at the shard `take_stock` will find: where it starts looking.
+    let guess = crate::domain::stock::random_shard(campaign);
     let voucher = Voucher::claimed(id, campaign, user, claim_no, guess, now);
     for claim_no in claim_no..=campaign.per_worker_limit {
         // `DO NOTHING` rather than a savepoint: a lost race on the unique key costs no

@@ -217,6 +217,12 @@ impl TestApp {
         Tokens::from_json(&resp.json().await.expect("json"))
     }
 
+    /// `POST /api/v1/auth/logout` with `refresh_token`.
+    pub async fn logout(&self, refresh_token: &str) -> Response {
+        self.post("/api/v1/auth/logout", &json!({"refresh_token": refresh_token}))
+            .await
+    }
+
     pub async fn refresh(&self, refresh_token: &str) -> Response {
         self.post("/api/v1/auth/refresh", &json!({"refresh_token": refresh_token}))
             .await
