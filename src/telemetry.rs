@@ -36,7 +36,7 @@ pub async fn request_context(
     let id = request_id::generate();
     let started = Instant::now();
     let method = req.method().to_string();
-    let route = req.match_pattern().unwrap_or_else(|| "<unmatched>".into());
+    let route = crate::http::route_pattern(req.request()).unwrap_or_else(|| "<unmatched>".into());
     let span = tracing::info_span!("request", request_id = %id, %method, %route);
     let result = request_id::scope(id.clone(), async move {
         let response = next.call(req).await?;

@@ -4,9 +4,9 @@ use chrono::NaiveDateTime;
 
 use super::changes;
 use crate::db::DbConnection;
-use crate::domain::campaigns::{self, Campaign, CampaignStatus};
+use crate::domain::campaigns::Campaign;
 use crate::domain::claim_statement;
-use crate::domain::eligibility::{self, Closed};
+use crate::domain::eligibility::{self, Assessment, Closed};
 use crate::domain::ids::{CampaignId, UserId, VoucherId};
 use crate::domain::releases;
 use crate::domain::rules::Reason;
@@ -68,10 +68,13 @@ pub fn precheck(
     cmd: &ClaimCommand,
     now: NaiveDateTime,
 ) -> Result<(Campaign, i32), ClaimRefusal> {
-    let campaign = campaigns::find(conn, &cmd.campaign)?
-        .filter(|c| c.status != CampaignStatus::Draft)
-        .ok_or(ClaimRefusal::NotFound)?;
-    let a = eligibility::assess(conn, &campaign, &cmd.worker, now)?;
+    decide(eligibility::assess(conn, &cmd.campaign, &cmd.worker, now)?)
+}
+
+/// `precheck`'s decision from an assessment already made (`eligibility::assess_as`, when
+/// the route checks the session in the same statement); `None` is `NotFound`.
+pub fn decide(assessed: Option<(Campaign, Assessment)>) -> Result<(Campaign, i32), ClaimRefusal> {
+    let (campaign, a) = assessed.ok_or(ClaimRefusal::NotFound)?;
     match a.window {
         Some(Closed::NotOpen(reason)) => return Err(ClaimRefusal::NotOpen(reason)),
         Some(Closed::Ended(reason)) => return Err(ClaimRefusal::Ended(reason)),

@@ -39,7 +39,7 @@ pub async fn role_gate<B: MessageBody>(
 ) -> Result<ServiceResponse<EitherBody<B>>, actix_web::Error> {
     // Every route is registered with its pattern; no pattern would mean no route, and
     // nothing is served without one.
-    let Some(pattern) = req.match_pattern() else {
+    let Some(pattern) = crate::http::route_pattern(req.request()) else {
         return Ok(req
             .error_response(ApiError::new(ErrorCode::NotFound))
             .map_into_right_body());

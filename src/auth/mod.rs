@@ -8,6 +8,7 @@ pub mod principal;
 pub mod scope;
 pub mod session_cache;
 pub mod session_listener;
+mod session_state;
 pub mod sessions;
 
-pub use principal::Principal;
+pub use principal::{Presented, Principal};

@@ -274,33 +274,4 @@ pub fn revoke_all(
         .execute(conn)
 }
 
-/// The state an access token's session is in, with its user's current role.
-pub enum SessionState {
-    /// Live; `true` while the account must change its password first.
-    Active(Role, bool),
-    Revoked,
-    Gone,
-}
-
-pub fn state(conn: &mut DbConnection, session: &SessionId, user: &UserId) -> QueryResult<SessionState> {
-    type Row = (Option<NaiveDateTime>, Role, Option<NaiveDateTime>, bool);
-    let row: Option<Row> = sessions::table
-        .inner_join(users::table)
-        .filter(sessions::id.eq(session))
-        .filter(sessions::user_id.eq(user))
-        .select((
-            sessions::revoked_at,
-            users::role,
-            users::disabled_at,
-            users::password_change_required,
-        ))
-        .first(conn)
-        .optional()?;
-    Ok(match row {
-        None => SessionState::Gone,
-        // A disabled account's sessions are revoked with it; this also covers a session
-        // that raced the disabling.
-        Some((Some(_), ..) | (None, _, Some(_), _)) => SessionState::Revoked,
-        Some((None, role, None, change_required)) => SessionState::Active(role, change_required),
-    })
-}
+pub use super::session_state::{state, SessionSeen, SessionState};

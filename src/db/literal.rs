@@ -5,53 +5,75 @@
 //! index's predicate literally; with the value as a parameter it scans the table. Unlike
 //! diesel's `sql` literal this keeps the statement cacheable.
 
+use std::marker::PhantomData;
+
 use diesel::backend::Backend;
 use diesel::expression::{is_aggregate, AppearsOnTable, Expression, SelectableExpression, ValidGrouping};
 use diesel::query_builder::{AstPass, QueryFragment, QueryId};
 use diesel::sql_types::Text;
 use diesel::QueryResult;
 
-/// `'value'` in the SQL. Only for constants of the code (a status name): never for input.
-#[derive(Debug, Clone, Copy)]
-pub struct Literal(&'static str);
+/// A text constant of the code (a status name), named by a type so that a statement
+/// holding it keeps a static query id: diesel then finds the statement in its cache by
+/// type, without writing the SQL out on every call. Never for input.
+pub trait Constant: 'static {
+    /// The text, which must not contain a quote (refused when the statement is built).
+    const TEXT: &'static str;
+}
 
-impl Literal {
-    /// The constant `value`, which must not contain a quote (refused when the statement is
-    /// built).
-    pub const fn text(value: &'static str) -> Self {
-        Self(value)
+/// `'C::TEXT'` in the SQL.
+#[derive(Debug)]
+pub struct Literal<C>(PhantomData<C>);
+
+impl<C: Constant> Literal<C> {
+    pub const fn new() -> Self {
+        Self(PhantomData)
     }
 }
 
-impl Expression for Literal {
+impl<C: Constant> Default for Literal<C> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<C> Clone for Literal<C> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<C> Copy for Literal<C> {}
+
+impl<C: Constant> Expression for Literal<C> {
     type SqlType = Text;
 }
 
-impl<QS> AppearsOnTable<QS> for Literal {}
+impl<C: Constant, QS> AppearsOnTable<QS> for Literal<C> {}
 
-impl<QS> SelectableExpression<QS> for Literal {}
+impl<C: Constant, QS> SelectableExpression<QS> for Literal<C> {}
 
-impl<G> ValidGrouping<G> for Literal {
+impl<C: Constant, G> ValidGrouping<G> for Literal<C> {
     type IsAggregate = is_aggregate::Never;
 }
 
-impl<DB: Backend> QueryFragment<DB> for Literal {
+impl<C: Constant, DB: Backend> QueryFragment<DB> for Literal<C> {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
-        if self.0.contains('\'') {
+        if C::TEXT.contains('\'') {
             return Err(diesel::result::Error::QueryBuilderError(
                 "a SQL literal must not contain a quote".into(),
             ));
         }
         out.push_sql("'");
-        out.push_sql(self.0);
+        out.push_sql(C::TEXT);
         out.push_sql("'");
         Ok(())
     }
 }
 
-// Not a static query id: two statements differing only in a literal must not share a
-// cached statement, so diesel caches them by their text.
-impl QueryId for Literal {
-    type QueryId = ();
-    const HAS_STATIC_QUERY_ID: bool = false;
+// Static: each constant is its own type, so two statements differing only in a literal
+// have different query ids and never share a cached statement.
+impl<C: Constant> QueryId for Literal<C> {
+    type QueryId = Self;
+    const HAS_STATIC_QUERY_ID: bool = true;
 }

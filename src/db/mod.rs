@@ -166,6 +166,9 @@ pub use insert_rows;
 pub enum RunError {
     #[error("database pool: {0}")]
     Pool(#[from] diesel::r2d2::PoolError),
+    /// Every connection stayed busy for the pool's whole connection timeout.
+    #[error("database pool: no connection came free in time")]
+    Busy,
     #[error("blocking task failed: {0}")]
     Blocking(String),
 }
@@ -178,8 +181,11 @@ where
     T: Send + 'static,
     E: From<RunError> + Send + 'static,
 {
+    let turn = pool.turn().await.ok_or(RunError::Busy)?;
     let pool = pool.clone();
     actix_web::web::block(move || {
+        // Held until the work ends, even when the request is dropped meanwhile.
+        let _turn = turn;
         let mut conn = pool.get().map_err(RunError::from)?;
         f(&mut conn)
     })
@@ -239,6 +245,12 @@ pub fn is_unavailable(err: &diesel::result::Error) -> bool {
         Error::DatabaseError(_, info) => TRANSIENT_MESSAGES.iter().any(|m| info.message().contains(m)),
         _ => false,
     }
+}
+
+/// Whether diesel finds `query`'s prepared statement by the query's type (a static query
+/// id), rather than by writing its SQL out on every call to look it up.
+pub fn cached_by_type<Q: diesel::query_builder::QueryId>(_query: &Q) -> bool {
+    Q::HAS_STATIC_QUERY_ID
 }
 
 /// A round trip to the database (readiness).

@@ -1,4 +1,7 @@
+use std::sync::Arc;
 use std::time::Duration;
+
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use diesel::connection::SimpleConnection;
 use diesel::r2d2::{self, ManageConnection, R2D2Connection};
@@ -6,7 +9,41 @@ use diesel::{Connection, PgConnection, SqliteConnection};
 
 use super::{DatabaseUrl, DbConnection};
 
-pub type DbPool = r2d2::Pool<Manager>;
+/// The connection pool, and as many permits as it has connections: `db::run` takes a
+/// permit before it hands work to a blocking thread, so a burst of requests waits as cheap
+/// async tasks in arrival order, not as hundreds of threads parked on the pool's lock.
+#[derive(Clone)]
+pub struct DbPool {
+    inner: r2d2::Pool<Manager>,
+    permits: Arc<Semaphore>,
+}
+
+impl DbPool {
+    /// A connection, waiting at most the pool's connection timeout (5 s).
+    pub fn get(&self) -> Result<r2d2::PooledConnection<Manager>, r2d2::PoolError> {
+        self.inner.get()
+    }
+
+    /// Connections open and idle (`/readyz`, metrics).
+    pub fn state(&self) -> r2d2::State {
+        self.inner.state()
+    }
+
+    /// A turn and a connection only if both are free at once (a metrics scrape never
+    /// queues behind claims); the connection goes back when both are dropped.
+    pub fn try_get(&self) -> Option<(OwnedSemaphorePermit, r2d2::PooledConnection<Manager>)> {
+        let turn = Arc::clone(&self.permits).try_acquire_owned().ok()?;
+        Some((turn, self.inner.try_get()?))
+    }
+
+    /// A turn at a connection for one piece of blocking work, waiting at most the pool's
+    /// connection timeout; `None` when none came free in that time (a 503).
+    pub(crate) async fn turn(&self) -> Option<OwnedSemaphorePermit> {
+        let wait = self.inner.connection_timeout();
+        let acquire = Arc::clone(&self.permits).acquire_owned();
+        tokio::time::timeout(wait, acquire).await.ok()?.ok()
+    }
+}
 
 /// Opens connections of the backend named by the URL (no trial and error).
 #[derive(Debug)]
@@ -69,5 +106,7 @@ pub fn connect_observed(
     if let Some(events) = events {
         builder = builder.event_handler(events);
     }
-    builder.build(Manager { url: url.clone() })
+    let inner = builder.build(Manager { url: url.clone() })?;
+    let permits = Arc::new(Semaphore::new(usize::try_from(max_size).unwrap_or(1)));
+    Ok(DbPool { inner, permits })
 }

@@ -142,6 +142,7 @@ diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(refresh_tokens -> sessions (session_id));
 diesel::allow_tables_to_appear_in_same_query!(sessions, refresh_tokens);
 diesel::allow_tables_to_appear_in_same_query!(sessions, users);
+diesel::allow_tables_to_appear_in_same_query!(sessions, campaigns);
 diesel::allow_tables_to_appear_in_same_query!(refresh_tokens, users);
 
 diesel::table! {

@@ -3,10 +3,11 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use crate::auth::sessions::{SessionSeen, SessionState};
 use crate::db::schema::{memberships, unions, users};
 use crate::db::DbConnection;
 use crate::domain::campaigns::{Campaign, CampaignMode, CampaignStatus};
-use crate::domain::ids::UserId;
+use crate::domain::ids::{CampaignId, SessionId, UserId};
 use crate::domain::profile::Occupation;
 use crate::domain::rules::{self, MemberFacts, NamedUnion, Reason, WorkerFacts};
 use crate::domain::standing::{self, Held, Standing};
@@ -150,31 +151,73 @@ impl Assessment {
     }
 }
 
-/// Everything that stands between `user` and a voucher of `campaign` at `now`: one read
-/// of the worker's standing (`standing::read`), plus the open wishes and the named unions
-/// when the campaign's rules look at them.
+/// The campaign (published, paused or closed: a draft is `None`, as is a campaign or user
+/// that does not exist) and everything that stands between `user` and a voucher of it at
+/// `now`: one read of the campaign and the worker's standing (`standing::read`), plus the
+/// open wishes and the named unions when the campaign's rules look at them.
 pub fn assess(
     conn: &mut DbConnection,
-    campaign: &Campaign,
+    campaign: &CampaignId,
     user: &UserId,
     now: NaiveDateTime,
-) -> QueryResult<Assessment> {
-    // `per_worker_limit >= 1` is a CHECK constraint; a value out of range is corrupt.
-    let limit = i64::from(campaign.per_worker_limit.max(1));
-    let rules = campaign.rules()?;
+) -> QueryResult<Option<(Campaign, Assessment)>> {
+    match standing::read(conn, campaign, user, None)? {
+        Some((campaign, standing, _)) => finish(conn, campaign, standing, user, now),
+        None => Ok(None),
+    }
+}
+
+/// A campaign and a worker's assessment in it.
+pub type Assessed = (Campaign, Assessment);
+
+/// `assess` with the check of `user`'s `session` in the same statement: what that
+/// statement saw of the session (`None` when the campaign or the user does not exist: the
+/// caller checks the session on its own), and the assessment, whose further reads run only
+/// for a live session.
+pub fn assess_as(
+    conn: &mut DbConnection,
+    campaign: &CampaignId,
+    user: &UserId,
+    session: &SessionId,
+    now: NaiveDateTime,
+) -> QueryResult<(Option<SessionSeen>, Option<Assessed>)> {
+    let Some((campaign, standing, seen)) = standing::read(conn, campaign, user, Some(session))? else {
+        return Ok((None, None));
+    };
+    if !matches!(SessionState::of(Some(seen)), SessionState::Active(..)) {
+        return Ok((Some(seen), None));
+    }
+    Ok((Some(seen), finish(conn, campaign, standing, user, now)?))
+}
+
+/// The assessment from a standing read: the window, the rules (with the reads they need),
+/// the limit and the stock. A draft is `None`.
+fn finish(
+    conn: &mut DbConnection,
+    campaign: Campaign,
+    standing: Standing,
+    user: &UserId,
+    now: NaiveDateTime,
+) -> QueryResult<Option<(Campaign, Assessment)>> {
+    if campaign.status == CampaignStatus::Draft {
+        return Ok(None);
+    }
     let Standing {
         mut facts,
         held,
         stock_left,
-    } = standing::read(conn, &campaign.id, user)?;
+    } = standing;
+    // `per_worker_limit >= 1` is a CHECK constraint; a value out of range is corrupt.
+    let limit = i64::from(campaign.per_worker_limit.max(1));
+    let rules = campaign.rules()?;
     if rules::reads_wishes(&rules) {
         facts.open_wishes = crate::domain::wishes::open_categories(conn, std::slice::from_ref(user))?
             .remove(user)
             .unwrap_or_default();
     }
     let named = named_unions(conn, &rules)?;
-    Ok(Assessment {
-        window: window(campaign, now),
+    let assessment = Assessment {
+        window: window(&campaign, now),
         rules: rules::unmet(&rules, &facts, &named),
         limit_reached: held.count >= limit,
         held,
@@ -184,7 +227,8 @@ pub fn assess(
             && campaign.next_release_at.is_none_or(|t| t > now)
             && !standing::unreturned(conn, &campaign.id, now)?,
         next_release_at: campaign.next_release_at.filter(|t| *t > now),
-    })
+    };
+    Ok(Some((campaign, assessment)))
 }
 
 /// What a dry run of a campaign's rules found among the current members of a subtree.

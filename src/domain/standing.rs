@@ -1,5 +1,6 @@
-//! A worker's standing in one campaign, read in one statement: what the rules see of the
-//! worker, the vouchers held of it, and whether anything is left to claim.
+//! A worker's standing in one campaign, read in one statement with the campaign itself:
+//! what the rules see of the worker, the vouchers held of it, and whether anything is left
+//! to claim.
 //!
 //! Why one statement: an eligibility check runs on every page view and inside every claim.
 //! It used to be eight reads (profile, membership, pending application, wishes, held
@@ -11,13 +12,17 @@ use diesel::dsl::{count_star, exists, sql};
 use diesel::prelude::*;
 use diesel::sql_types::Bool;
 
-use crate::db::literal::Literal;
+use crate::auth::sessions::SessionSeen;
+use crate::db::literal::{Constant, Literal};
 use crate::db::schema::{
-    campaign_stock_shards as shards, membership_applications, memberships, unions, users, vouchers,
+    campaign_stock_shards as shards, campaigns, membership_applications, memberships, sessions, unions,
+    users, vouchers,
 };
 use crate::db::DbConnection;
+use crate::domain::campaigns::Campaign;
 use crate::domain::eligibility::{facts, ProfileRow, PROFILE};
-use crate::domain::ids::{CampaignId, UserId, VoucherId};
+use crate::domain::ids::{CampaignId, SessionId, UserId, VoucherId};
+use crate::domain::profile::Role;
 use crate::domain::rules::{MemberFacts, WorkerFacts};
 use crate::domain::vouchers::VoucherStatus;
 
@@ -44,7 +49,16 @@ pub struct Standing {
     pub stock_left: bool,
 }
 
+/// `'pending'`: an application's status, as the partial index
+/// `membership_applications_one_pending` states it.
+struct Pending;
+
+impl Constant for Pending {
+    const TEXT: &'static str = "pending";
+}
+
 type Row = (
+    Campaign,
     ProfileRow,
     Option<String>,
     Option<NaiveDateTime>,
@@ -53,18 +67,30 @@ type Row = (
     Option<VoucherId>,
     bool,
     bool,
+    // The account and the session, for `SessionSeen`.
+    Role,
+    bool,
+    bool,
+    Option<bool>,
 );
 
-/// Reads the worker's standing in `campaign` in one statement: the profile, the current
-/// membership (union path and since), a pending join application, the vouchers held of
-/// the campaign and whether a shard has stock. Errors: `NotFound` when the user does not
-/// exist.
+/// Reads the campaign and the worker's standing in it in one statement: the profile, the
+/// current membership (union path and since), a pending join application, the vouchers
+/// held of the campaign and whether a shard has stock; and what the statement saw of the
+/// account and of `session` (`SessionSeen`: with `None`, an absent session), so that a
+/// request's first session check needs no statement of its own. `None` when the campaign
+/// or the user does not exist.
 ///
 /// A prepared statement, so PostgreSQL settles on a generic plan after a few calls. On a
 /// brand-new database that plan is made while `vouchers` is nearly empty and scans it,
 /// until autovacuum's first ANALYZE of the table replaces it (about a minute); a database
 /// with any history gets the index plan (README, "Performance").
-pub fn read(conn: &mut DbConnection, campaign: &CampaignId, user: &UserId) -> QueryResult<Standing> {
+pub fn read(
+    conn: &mut DbConnection,
+    campaign: &CampaignId,
+    user: &UserId,
+    session: Option<&SessionId>,
+) -> QueryResult<Option<(Campaign, Standing, SessionSeen)>> {
     let current = memberships::table
         .inner_join(unions::table)
         .filter(memberships::user_id.eq(user))
@@ -73,16 +99,23 @@ pub fn read(conn: &mut DbConnection, campaign: &CampaignId, user: &UserId) -> Qu
         .filter(membership_applications::user_id.eq(user))
         // A literal, not a parameter: the generic plan then uses the partial index
         // `membership_applications_one_pending`.
-        .filter(membership_applications::status.eq(Literal::text("pending")));
+        .filter(membership_applications::status.eq(Literal::<Pending>::new()));
     let mine = vouchers::table
         .filter(vouchers::campaign_id.eq(campaign))
         .filter(vouchers::user_id.eq(user));
     let stock = shards::table
         .filter(shards::campaign_id.eq(campaign))
         .filter(shards::remaining.gt(0));
-    let row: Row = users::table
-        .find(user)
+    // One row: the campaign beside the user (a join on their two keys, not a relation).
+    let revoked = sessions::table
+        .filter(sessions::id.nullable().eq(session))
+        .filter(sessions::user_id.eq(user))
+        .select(sessions::revoked_at.is_not_null());
+    let query = campaigns::table
+        .inner_join(users::table.on(users::id.eq(user)))
+        .filter(campaigns::id.eq(campaign))
         .select((
+            Campaign::as_select(),
             PROFILE,
             current.select(unions::path).single_value(),
             current.select(memberships::since).single_value(),
@@ -93,13 +126,42 @@ pub fn read(conn: &mut DbConnection, campaign: &CampaignId, user: &UserId) -> Qu
                 .single_value(),
             exists(mine.filter(vouchers::status.ne(VoucherStatus::Cancelled))),
             exists(stock),
-        ))
-        .first(conn)?;
-    let (profile, path, since, pending, count, newest, kept_one, stock_left) = row;
+            users::role,
+            users::disabled_at.is_not_null(),
+            users::password_change_required,
+            revoked.single_value(),
+        ));
+    // Found in diesel's statement cache by its type, without writing the SQL out per call.
+    debug_assert!(crate::db::cached_by_type(&query));
+    let row: Option<Row> = query.first(conn).optional()?;
+    let Some((
+        campaign,
+        profile,
+        path,
+        since,
+        pending,
+        count,
+        newest,
+        kept_one,
+        stock_left,
+        role,
+        disabled,
+        change,
+        revoked,
+    )) = row
+    else {
+        return Ok(None);
+    };
+    let seen = SessionSeen {
+        revoked,
+        role,
+        disabled,
+        password_change_required: change,
+    };
     let membership = path
         .zip(since)
         .map(|(union_path, since)| MemberFacts { union_path, since });
-    Ok(Standing {
+    let standing = Standing {
         facts: WorkerFacts {
             // Only the not-yet-members are told their application is pending.
             application_pending: membership.is_none() && pending,
@@ -111,7 +173,8 @@ pub fn read(conn: &mut DbConnection, campaign: &CampaignId, user: &UserId) -> Qu
             all_given_back: !kept_one,
         },
         stock_left,
-    })
+    };
+    Ok(Some((campaign, standing, seen)))
 }
 
 /// Whether an expired voucher of `campaign` has not given its unit back yet at `now` (a

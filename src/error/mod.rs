@@ -292,6 +292,7 @@ impl From<crate::db::RunError> for ApiError {
     fn from(e: crate::db::RunError) -> Self {
         match e {
             crate::db::RunError::Pool(cause) => Self::unavailable(format_args!("database pool: {cause}")),
+            crate::db::RunError::Busy => Self::unavailable("database pool: no connection came free in time"),
             crate::db::RunError::Blocking(cause) => Self::internal(cause),
         }
     }

@@ -6,8 +6,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::app::claims::{self, ClaimCommand};
-use crate::auth::scope::visible_campaign;
-use crate::auth::Principal;
+use crate::auth::scope::{visible_campaign, ScopeError};
+use crate::auth::{Presented, Principal};
 use crate::db::{self, DbConnection};
 use crate::domain::campaigns::{self, Campaign};
 use crate::domain::eligibility;
@@ -60,16 +60,22 @@ pub async fn show(
 }
 
 /// Every unmet condition and every campaign-state reason, each with its code.
+/// The session is checked in the same statement as the worker's standing
+/// (`eligibility::assess_as`), and nothing is answered before it is settled.
 pub async fn eligibility(
     state: web::Data<AppState>,
-    principal: Principal,
+    presented: Presented,
     id: web::Path<CampaignId>,
 ) -> Result<HttpResponse, ApiError> {
-    principal.require(&[Role::Worker])?;
     let id = id.into_inner();
     let body = db::run(&state.pool, move |conn| {
-        let campaign = visible_campaign(conn, &principal, &id)?;
-        let reasons = eligibility::assess(conn, &campaign, &principal.user_id, now())?.reasons();
+        let (user, session) = (presented.user_id.clone(), presented.session_id.clone());
+        let (seen, assessed) = eligibility::assess_as(conn, &id, &user, &session, now())?;
+        presented.settle_seen(conn, seen)?.require(&[Role::Worker])?;
+        // A worker sees every campaign but drafts (`scope::visible_campaign`): `assess`
+        // answers `None` for those.
+        let (_, assessment) = assessed.ok_or(ScopeError::NotFound)?;
+        let reasons = assessment.reasons();
         Ok::<_, ApiError>(json!({"campaign_id": id, "eligible": reasons.is_empty(), "reasons": reasons}))
     })
     .await?;
@@ -89,35 +95,39 @@ fn claim_body(body: &[u8]) -> Result<ClaimBody, ApiError> {
     Ok(json::parse(body)?)
 }
 
+/// A worker's first claim without an `Idempotency-Key` checks its session in the same
+/// statement as the eligibility read (`claim_in`); a keyed claim writes its key before the
+/// work, so its session is settled first, as is one whose check is remembered.
 pub async fn claim(
     state: web::Data<AppState>,
-    principal: Principal,
+    presented: Presented,
     id: web::Path<CampaignId>,
     req: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    principal.require(&[Role::Worker])?;
+    let keyed = req.headers().contains_key(idempotent::HEADER);
+    let (worker, unsettled) = if keyed || presented.remembered.is_some() {
+        let principal = presented.check().await?;
+        principal.require(&[Role::Worker])?;
+        (principal.user_id, None)
+    } else {
+        (presented.user_id.clone(), Some(presented))
+    };
     let id = id.into_inner();
     let body = json::read_body(&req, payload.into_inner()).await?;
     let hash = idempotent::fingerprint(&req, &[id.as_str()], &claim_body(&body)?)?;
     let key = idempotent::key(&req)?;
-    let cmd = ClaimCommand {
-        campaign: id,
-        worker: principal.user_id.clone(),
-    };
+    let cmd = ClaimCommand { campaign: id, worker };
     let (st, keys) = (state.clone(), state.voucher_keys.clone());
     let restore = move |stored: String| with_code(&stored, &keys).unwrap_or(stored);
-    idempotent::run(
-        &state,
-        &principal.user_id,
-        key,
-        hash,
-        restore,
-        move |ticket| async move {
-            let keys = st.voucher_keys.clone();
-            db::run(&st.pool, move |conn| claim_in(conn, &cmd, &keys, ticket)).await
-        },
-    )
+    let who = cmd.worker.clone();
+    idempotent::run(&state, &who, key, hash, restore, move |ticket| async move {
+        let keys = st.voucher_keys.clone();
+        db::run(&st.pool, move |conn| {
+            claim_in(conn, &cmd, &keys, ticket, unsettled)
+        })
+        .await
+    })
     .await
 }
 
@@ -126,13 +136,25 @@ pub async fn claim(
 /// on PostgreSQL the common case is then one statement (`claims::claim_at_once`), and
 /// whatever it declines goes through the transactional path, which checks everything
 /// again.
+///
+/// `unsettled`: a session not checked yet, checked here in the eligibility read's
+/// statement before anything is decided or written.
 fn claim_in(
     conn: &mut DbConnection,
     cmd: &ClaimCommand,
     keys: &VoucherKeys,
     ticket: Option<Ticket>,
+    unsettled: Option<Presented>,
 ) -> Result<(StatusCode, String), ApiError> {
-    let (campaign, claim_no) = claims::precheck(conn, cmd, now())?;
+    let (campaign, claim_no) = match unsettled {
+        None => claims::precheck(conn, cmd, now())?,
+        Some(presented) => {
+            let session = presented.session_id.clone();
+            let (seen, assessed) = eligibility::assess_as(conn, &cmd.campaign, &cmd.worker, &session, now())?;
+            presented.settle_seen(conn, seen)?.require(&[Role::Worker])?;
+            claims::decide(assessed)?
+        }
+    };
     if claims::at_once_applies(conn, &campaign, now()) {
         if let Some(answer) = at_once(conn, &campaign, cmd, claim_no, keys, ticket.as_ref())? {
             return Ok(answer);

@@ -58,6 +58,18 @@ macro_rules! routes {
 }
 
 routes! {
+    // Launch morning's routes first: actix tries the routes in this order, running a
+    // regular expression for each one with a `{…}` segment, and no two patterns here
+    // match the same path, so the order changes only the time it takes.
+    "/api/v1/campaigns/{id}/claims" => { POST: campaigns::claim },
+    "/api/v1/campaigns/{id}/eligibility" => { GET: campaigns::eligibility },
+    "/api/v1/counter/redemptions" => { GET: counter::today, POST: counter::redeem },
+    "/api/v1/counter/lookups" => { POST: counter::lookup },
+    "/api/v1/campaigns/{id}" => { GET: campaigns::show },
+    "/api/v1/campaigns" => { GET: campaigns::list },
+    "/api/v1/me/vouchers" => { GET: wallet::list },
+    "/api/v1/me/vouchers/{id}" => { GET: wallet::show },
+    // The rest.
     "/" => { GET: pages::home },
     "/app" => { GET: pages::to_page },
     "/counter" => { GET: pages::to_page },
@@ -100,16 +112,10 @@ routes! {
     "/api/v1/partner/webhook-endpoints/{id}/events/{event_id}/redeliver" => { POST: webhook_endpoints::redeliver },
     "/api/v1/me/notifications" => { GET: notifications::list },
     "/api/v1/me/notifications/{id}/read" => { POST: notifications::read },
-    "/api/v1/me/vouchers" => { GET: wallet::list },
-    "/api/v1/me/vouchers/{id}" => { GET: wallet::show },
     "/api/v1/me/vouchers/{id}/qr.svg" => { GET: wallet::qr_svg },
     "/api/v1/me/vouchers/{id}/cancel" => { POST: wallet::cancel },
     "/api/v1/me/vouchers/{id}/rating" => { POST: wallet::rate },
     "/api/v1/me/wishes" => { GET: wishes::mine, POST: wishes::create },
-    "/api/v1/campaigns" => { GET: campaigns::list },
-    "/api/v1/campaigns/{id}" => { GET: campaigns::show },
-    "/api/v1/campaigns/{id}/eligibility" => { GET: campaigns::eligibility },
-    "/api/v1/campaigns/{id}/claims" => { POST: campaigns::claim },
     "/api/v1/admin/campaigns" => { GET: campaigns_admin::list, POST: campaigns_admin::create },
     "/api/v1/admin/campaigns/{id}" => { PATCH: campaigns_admin::update, DELETE: campaigns_admin::delete },
     "/api/v1/admin/campaigns/{id}/reminders" => { POST: notifications::remind },
@@ -142,8 +148,6 @@ routes! {
     "/api/v1/admin/membership-transfers/{id}/approve" => { POST: applications::approve_transfer },
     "/api/v1/admin/membership-transfers/{id}/reject" => { POST: applications::reject_transfer },
     "/api/v1/counter/membership-applications" => { POST: membership::onsite },
-    "/api/v1/counter/lookups" => { POST: counter::lookup },
-    "/api/v1/counter/redemptions" => { GET: counter::today, POST: counter::redeem },
     "/api/v1/counter/deliveries" => { GET: deliveries::list, POST: deliveries::deliver },
     "/api/v1/admin/wishes/summary" => { GET: wishes::summary },
     "/api/v1/admin/campaigns/{id}/redemptions" => { GET: redemptions_admin::list },

@@ -65,7 +65,7 @@ pub async fn metrics(
     let pool = state.pool.clone();
     let read = web::block(move || {
         pool.try_get()
-            .map(|mut conn| crate::outbox::backlog(&mut conn, crate::domain::now()))
+            .map(|(_turn, mut conn)| crate::outbox::backlog(&mut conn, crate::domain::now()))
     })
     .await;
     if let Ok(Some(Ok((backlog, lag)))) = read {

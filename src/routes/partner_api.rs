@@ -8,7 +8,6 @@ use serde_json::json;
 use crate::app::partners::{self as app, Attest};
 use crate::auth::partner::PartnerPrincipal;
 use crate::db;
-use crate::domain::campaigns::{self, CampaignStatus};
 use crate::domain::eligibility;
 use crate::domain::grants;
 use crate::domain::ids::{CampaignId, GrantId, UserId, VoucherId};
@@ -88,10 +87,8 @@ pub async fn eligibility(
         if !grants::granted(conn, &partner.partner_id, &worker)? {
             return Err(ApiError::from(ErrorCode::NotFound));
         }
-        let campaign = campaigns::find(conn, &campaign_id)?
-            .filter(|c| c.status != CampaignStatus::Draft)
-            .ok_or(ErrorCode::NotFound)?;
-        let reasons = eligibility::assess(conn, &campaign, &worker, now())?.reasons();
+        let (_, assessment) = eligibility::assess(conn, &campaign_id, &worker, now())?.ok_or(ErrorCode::NotFound)?;
+        let reasons = assessment.reasons();
         Ok(json!({"worker_id": worker, "campaign_id": campaign_id, "eligible": reasons.is_empty(), "reasons": reasons}))
     })
     .await?;
