@@ -5,8 +5,6 @@
 
 use std::sync::Arc;
 
-use diesel::r2d2::event::{CheckoutEvent, TimeoutEvent};
-use diesel::r2d2::HandleEvent;
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
@@ -171,9 +169,9 @@ impl Metrics {
         Ok(out)
     }
 
-    /// The pool's event handler: how long each checkout waited, and timeouts.
-    pub fn pool_events(&self) -> Box<dyn HandleEvent> {
-        Box::new(PoolEvents(self.clone()))
+    /// The pool's wait events: how long each request waited for a connection, and timeouts.
+    pub fn pool_events(&self) -> std::sync::Arc<dyn crate::db::WaitEvents> {
+        std::sync::Arc::new(PoolEvents(self.clone()))
     }
 }
 
@@ -186,13 +184,13 @@ impl std::fmt::Debug for Metrics {
 #[derive(Debug)]
 struct PoolEvents(Metrics);
 
-impl HandleEvent for PoolEvents {
-    fn handle_checkout(&self, event: CheckoutEvent) {
-        self.0.pool_wait.observe(event.duration().as_secs_f64());
+impl crate::db::WaitEvents for PoolEvents {
+    fn waited(&self, wait: std::time::Duration) {
+        self.0.pool_wait.observe(wait.as_secs_f64());
     }
 
-    fn handle_timeout(&self, event: TimeoutEvent) {
+    fn gave_up(&self, wait: std::time::Duration) {
         self.0.pool_timeouts.inc();
-        self.0.pool_wait.observe(event.timeout().as_secs_f64());
+        self.0.pool_wait.observe(wait.as_secs_f64());
     }
 }

@@ -66,7 +66,7 @@ pub async fn prepare_database(url: &DatabaseUrl, pool_size: u32) -> anyhow::Resu
 async fn prepare_observed(
     url: &DatabaseUrl,
     pool_size: u32,
-    events: Option<Box<dyn diesel::r2d2::HandleEvent>>,
+    events: Option<std::sync::Arc<dyn db::WaitEvents>>,
 ) -> anyhow::Result<DbPool> {
     let url = url.clone();
     tokio::task::spawn_blocking(move || {

@@ -23,8 +23,9 @@ fn ids(access: &str) -> (String, String) {
     )
 }
 
-/// The eligibility check, a claim, and a claim of a campaign that does not exist all get
-/// `status`/`code`; and no voucher was written.
+/// A claim (first: on PostgreSQL a live session's check is remembered after it), a claim
+/// with a body that is not `{}`, the eligibility check, and both for a campaign that does
+/// not exist all get `status`/`code`; and no voucher was written.
 async fn refused_everywhere(
     app: &TestApp,
     campaign: &str,
@@ -33,9 +34,17 @@ async fn refused_everywhere(
     status: u16,
     code: &str,
 ) {
+    assert_problem(app.claim(campaign, token).await, status, code).await;
+    let bad_body = app
+        .post_auth(
+            &format!("/api/v1/campaigns/{campaign}/claims"),
+            token,
+            &serde_json::json!({"user_id": "someone else"}),
+        )
+        .await;
+    assert_problem(bad_body, status, code).await;
     let eligibility = format!("/api/v1/campaigns/{campaign}/eligibility");
     assert_problem(app.get_auth(&eligibility, token).await, status, code).await;
-    assert_problem(app.claim(campaign, token).await, status, code).await;
     let nowhere = "01900000-0000-7000-8000-000000000000";
     assert_problem(app.claim(nowhere, token).await, status, code).await;
     let nowhere = format!("/api/v1/campaigns/{nowhere}/eligibility");

@@ -39,11 +39,13 @@ pub async fn role_gate<B: MessageBody>(
 ) -> Result<ServiceResponse<EitherBody<B>>, actix_web::Error> {
     // Every route is registered with its pattern; no pattern would mean no route, and
     // nothing is served without one.
-    let Some(pattern) = crate::http::route_pattern(req.request()) else {
+    let Some(pattern) = req.match_pattern() else {
         return Ok(req
             .error_response(ApiError::new(ErrorCode::NotFound))
             .map_into_right_body());
     };
+    // The request's log span learns its route here, before the handler logs anything.
+    tracing::Span::current().record("route", pattern.as_str());
     // A method the route does not have is a 405 for everyone; no token is needed to learn it.
     let method = req.method().as_str();
     let served = crate::routes::ROUTES

@@ -76,15 +76,17 @@ pub(crate) fn bearer(req: &HttpRequest) -> Result<String, ApiError> {
 }
 
 /// An access token that verified, and its session's check if one was remembered
-/// (`session_cache`); whether the session is live is not known yet. `Principal` settles it
-/// with a statement of its own; a handler that reads the database anyway settles it in its
-/// own statement instead (`settle`, with `standing::read`), one round trip fewer on a
-/// request's first call.
+/// (`session_cache`); whether the session is live is not known yet, so its ids are
+/// "unverified" until `check` or `settle_seen` makes a `Principal`. `check` reads the
+/// session with a statement of its own; a handler that reads the database anyway settles
+/// it from its own statement instead (`settle_seen`, with `standing::read`): one round trip
+/// fewer on a request's first call.
+#[must_use]
 pub struct Presented {
-    pub user_id: UserId,
-    pub session_id: SessionId,
+    user_id: UserId,
+    session_id: SessionId,
     /// The check remembered for this session, if any: (role, password change required).
-    pub remembered: Option<(Role, bool)>,
+    remembered: Option<(Role, bool)>,
     changing_password: bool,
     auth: web::Data<Authenticator>,
     /// The memory's epoch before the database was asked (`SessionCache::put`).
@@ -92,6 +94,21 @@ pub struct Presented {
 }
 
 impl Presented {
+    /// The token's user: not yet known to have a live session.
+    pub fn unverified_user(&self) -> &UserId {
+        &self.user_id
+    }
+
+    /// The token's session: not yet known to be live.
+    pub fn unverified_session(&self) -> &SessionId {
+        &self.session_id
+    }
+
+    /// Whether this session's check is remembered (`check` then needs no statement).
+    pub fn is_remembered(&self) -> bool {
+        self.remembered.is_some()
+    }
+
     /// Verifies the request's bearer token (not its session).
     fn verify(req: &HttpRequest) -> Result<Self, ApiError> {
         let auth = req
@@ -113,7 +130,7 @@ impl Presented {
         let remembered = auth.sessions.get(&session_id, &user_id);
         Ok(Self {
             epoch: auth.sessions.epoch(),
-            changing_password: crate::http::route_pattern(req).as_deref() == Some(PASSWORD_CHANGE_ROUTE),
+            changing_password: req.match_pattern().as_deref() == Some(PASSWORD_CHANGE_ROUTE),
             user_id,
             session_id,
             remembered,

@@ -45,6 +45,7 @@ impl SessionState {
     }
 }
 
+/// The state of `user`'s `session`, read now in one statement.
 pub fn state(conn: &mut DbConnection, session: &SessionId, user: &UserId) -> QueryResult<SessionState> {
     type Row = (bool, Role, bool, bool);
     let row: Option<Row> = sessions::table
@@ -57,7 +58,9 @@ pub fn state(conn: &mut DbConnection, session: &SessionId, user: &UserId) -> Que
             users::disabled_at.is_not_null(),
             users::password_change_required,
         ))
-        .first(conn)
+        // One row at most (the session's key), so no bound `LIMIT ?`, which SQLite reads
+        // while planning and then compiles the statement again on every call.
+        .get_result(conn)
         .optional()?;
     Ok(SessionState::of(row.map(|(revoked, role, disabled, change)| {
         SessionSeen {

@@ -13,7 +13,7 @@ use diesel::connection::{AnsiTransactionManager, TransactionManager};
 use diesel::prelude::*;
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
-pub use pool::{connect, connect_observed, DbPool};
+pub use pool::{connect, connect_observed, DbPool, WaitEvents};
 
 #[derive(diesel::MultiConnection)]
 pub enum DbConnection {
@@ -181,12 +181,18 @@ where
     T: Send + 'static,
     E: From<RunError> + Send + 'static,
 {
-    let turn = pool.turn().await.ok_or(RunError::Busy)?;
+    let asked = std::time::Instant::now();
+    let Some(turn) = pool.turn().await else {
+        pool.report(asked.elapsed(), true);
+        return Err(RunError::Busy.into());
+    };
     let pool = pool.clone();
     actix_web::web::block(move || {
         // Held until the work ends, even when the request is dropped meanwhile.
         let _turn = turn;
-        let mut conn = pool.get().map_err(RunError::from)?;
+        let got = pool.get();
+        pool.report(asked.elapsed(), got.is_err());
+        let mut conn = got.map_err(RunError::from)?;
         f(&mut conn)
     })
     .await

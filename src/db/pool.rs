@@ -9,19 +9,39 @@ use diesel::{Connection, PgConnection, SqliteConnection};
 
 use super::{DatabaseUrl, DbConnection};
 
-/// The connection pool, and as many permits as it has connections: `db::run` takes a
-/// permit before it hands work to a blocking thread, so a burst of requests waits as cheap
-/// async tasks in arrival order, not as hundreds of threads parked on the pool's lock.
+/// Told how long a request's work waited for a connection (its turn, then the checkout),
+/// and when it gave up: the metrics.
+pub trait WaitEvents: Send + Sync + 'static {
+    fn waited(&self, wait: Duration);
+    fn gave_up(&self, wait: Duration);
+}
+
+/// The connection pool, and as many turns (permits) as it has connections: `db::run` takes
+/// a turn before it hands work to a blocking thread, so a burst of requests waits as cheap
+/// async tasks in arrival order, not as hundreds of threads parked on the pool's lock. The
+/// background jobs take connections without a turn (`get`), so a request holding a turn
+/// may still wait for the checkout, for at most the same timeout.
 #[derive(Clone)]
 pub struct DbPool {
     inner: r2d2::Pool<Manager>,
     permits: Arc<Semaphore>,
+    events: Option<Arc<dyn WaitEvents>>,
 }
 
 impl DbPool {
-    /// A connection, waiting at most the pool's connection timeout (5 s).
+    /// A connection without a turn (jobs, start-up, the command line), waiting at most
+    /// the pool's connection timeout (5 s). Requests go through `db::run`.
     pub fn get(&self) -> Result<r2d2::PooledConnection<Manager>, r2d2::PoolError> {
         self.inner.get()
+    }
+
+    /// Reports a request's wait for its connection, `gave_up` when it got none.
+    pub(crate) fn report(&self, wait: Duration, gave_up: bool) {
+        match &self.events {
+            Some(events) if gave_up => events.gave_up(wait),
+            Some(events) => events.waited(wait),
+            None => {}
+        }
     }
 
     /// Connections open and idle (`/readyz`, metrics).
@@ -92,9 +112,9 @@ pub fn connect(url: &DatabaseUrl, max_size: u32) -> Result<DbPool, r2d2::PoolErr
 pub fn connect_observed(
     url: &DatabaseUrl,
     max_size: u32,
-    events: Option<Box<dyn r2d2::HandleEvent>>,
+    events: Option<Arc<dyn WaitEvents>>,
 ) -> Result<DbPool, r2d2::PoolError> {
-    let mut builder = r2d2::Pool::builder()
+    let builder = r2d2::Pool::builder()
         .max_size(max_size)
         .min_idle(Some(1))
         .connection_timeout(Duration::from_secs(5))
@@ -103,10 +123,11 @@ pub fn connect_observed(
         // answered 503 with Retry-After (`db::is_unavailable`), and `has_broken` keeps it
         // out of the pool.
         .test_on_check_out(false);
-    if let Some(events) = events {
-        builder = builder.event_handler(events);
-    }
     let inner = builder.build(Manager { url: url.clone() })?;
     let permits = Arc::new(Semaphore::new(usize::try_from(max_size).unwrap_or(1)));
-    Ok(DbPool { inner, permits })
+    Ok(DbPool {
+        inner,
+        permits,
+        events,
+    })
 }

@@ -4,11 +4,11 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::auth::sessions::{SessionSeen, SessionState};
-use crate::db::schema::{memberships, unions, users};
+use crate::db::schema::{unions, users};
 use crate::db::DbConnection;
 use crate::domain::campaigns::{Campaign, CampaignMode, CampaignStatus};
 use crate::domain::ids::{CampaignId, SessionId, UserId};
-use crate::domain::profile::Occupation;
+use crate::domain::profile::{Occupation, Role};
 use crate::domain::rules::{self, MemberFacts, NamedUnion, Reason, WorkerFacts};
 use crate::domain::standing::{self, Held, Standing};
 
@@ -173,7 +173,7 @@ pub type Assessed = (Campaign, Assessment);
 /// `assess` with the check of `user`'s `session` in the same statement: what that
 /// statement saw of the session (`None` when the campaign or the user does not exist: the
 /// caller checks the session on its own), and the assessment, whose further reads run only
-/// for a live session.
+/// for a live worker's session that may be used as it is (no forced password change).
 pub fn assess_as(
     conn: &mut DbConnection,
     campaign: &CampaignId,
@@ -184,7 +184,10 @@ pub fn assess_as(
     let Some((campaign, standing, seen)) = standing::read(conn, campaign, user, Some(session))? else {
         return Ok((None, None));
     };
-    if !matches!(SessionState::of(Some(seen)), SessionState::Active(..)) {
+    if !matches!(
+        SessionState::of(Some(seen)),
+        SessionState::Active(Role::Worker, false)
+    ) {
         return Ok((Some(seen), None));
     }
     Ok((Some(seen), finish(conn, campaign, standing, user, now)?))
@@ -231,83 +234,4 @@ fn finish(
     Ok(Some((campaign, assessment)))
 }
 
-/// What a dry run of a campaign's rules found among the current members of a subtree.
-#[derive(Debug, serde::Serialize)]
-pub struct DryRun {
-    pub members_considered: usize,
-    pub admitted: u64,
-    /// How many members each unmet condition keeps out, by reason code.
-    pub unmet: std::collections::BTreeMap<&'static str, u64>,
-}
-
-/// A page of the current members of unions under `union_path`, by user id after `after`,
-/// each with what the rules see (open wishes included). Bounded by `limit`, so a walk over
-/// a province's members holds one page at a time.
-pub fn members_page(
-    conn: &mut DbConnection,
-    union_path: &str,
-    after: Option<&UserId>,
-    limit: i64,
-) -> QueryResult<Vec<(UserId, WorkerFacts)>> {
-    let mut query = users::table
-        .inner_join(
-            memberships::table.on(memberships::user_id
-                .eq(users::id)
-                .and(memberships::ended_at.is_null())),
-        )
-        .inner_join(unions::table.on(unions::id.eq(memberships::union_id)))
-        .filter(unions::path.like(format!("{union_path}%")))
-        // Workers only: a staff account's membership, or a disabled account, gets nothing.
-        .filter(users::role.eq(crate::domain::profile::Role::Worker))
-        .filter(users::disabled_at.is_null())
-        .select((users::id, PROFILE, (unions::path, memberships::since)))
-        .order(users::id.asc())
-        .limit(limit)
-        .into_boxed();
-    if let Some(after) = after {
-        query = query.filter(users::id.gt(after));
-    }
-    let rows: Vec<(UserId, ProfileRow, (String, NaiveDateTime))> = query.load(conn)?;
-    let ids: Vec<UserId> = rows.iter().map(|(id, _, _)| id.clone()).collect();
-    let mut wishes = crate::domain::wishes::open_categories(conn, &ids)?;
-    Ok(rows
-        .into_iter()
-        .map(|(id, profile, (union_path, since))| {
-            let mut f = facts(profile, Some(MemberFacts { union_path, since }));
-            f.open_wishes = wishes.remove(&id).unwrap_or_default();
-            (id, f)
-        })
-        .collect())
-}
-
-/// Members read per page by the dry run and the allocation.
-pub const MEMBER_PAGE: i64 = 500;
-
-/// Evaluates the campaign's rules for every current member of unions under
-/// `union_path` ("/" for all), a page at a time. Reads only.
-pub fn dry_run(conn: &mut DbConnection, campaign: &Campaign, union_path: &str) -> QueryResult<DryRun> {
-    let rules = campaign.rules()?;
-    let named = named_unions(conn, &rules)?;
-    let mut result = DryRun {
-        members_considered: 0,
-        admitted: 0,
-        unmet: Default::default(),
-    };
-    let mut after: Option<UserId> = None;
-    loop {
-        let page = members_page(conn, union_path, after.as_ref(), MEMBER_PAGE)?;
-        let Some((last, _)) = page.last() else { break };
-        after = Some(last.clone());
-        result.members_considered += page.len();
-        for (_, facts) in &page {
-            let unmet = rules::unmet(&rules, facts, &named);
-            if unmet.is_empty() {
-                result.admitted += 1;
-            }
-            for reason in unmet {
-                *result.unmet.entry(reason.code).or_default() += 1;
-            }
-        }
-    }
-    Ok(result)
-}
+pub use super::dry_run::{dry_run, members_page, DryRun, MEMBER_PAGE};

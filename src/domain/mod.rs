@@ -11,6 +11,7 @@ pub mod civil;
 pub mod claim_statement;
 pub mod counter_log;
 pub mod deliveries;
+mod dry_run;
 pub mod eligibility;
 pub mod exports;
 pub mod grants;

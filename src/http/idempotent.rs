@@ -38,7 +38,7 @@ pub fn fingerprint<B: Serialize>(
     path_ids: &[&str],
     body: &B,
 ) -> Result<Fingerprint, ApiError> {
-    let route = super::route_pattern(req).unwrap_or_else(|| req.path().to_owned());
+    let route = req.match_pattern().unwrap_or_else(|| req.path().to_owned());
     let body = serde_json::to_value(body).map_err(ApiError::internal)?;
     let method = req.method().as_str();
     Ok(Fingerprint {

@@ -27,7 +27,10 @@ pub async fn record<B: MessageBody>(
     };
     let res = next.call(req).await?;
     let Some(m) = metrics else { return Ok(res) };
-    let route = super::route_pattern(res.request()).unwrap_or_else(|| "unmatched".to_owned());
+    let route = res
+        .request()
+        .match_pattern()
+        .unwrap_or_else(|| "unmatched".to_owned());
     let status = res.status().as_u16();
     let took = started.elapsed().as_secs_f64();
     let labels = RouteLabels {

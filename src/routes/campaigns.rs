@@ -69,7 +69,10 @@ pub async fn eligibility(
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let body = db::run(&state.pool, move |conn| {
-        let (user, session) = (presented.user_id.clone(), presented.session_id.clone());
+        let (user, session) = (
+            presented.unverified_user().clone(),
+            presented.unverified_session().clone(),
+        );
         let (seen, assessed) = eligibility::assess_as(conn, &id, &user, &session, now())?;
         presented.settle_seen(conn, seen)?.require(&[Role::Worker])?;
         // A worker sees every campaign but drafts (`scope::visible_campaign`): `assess`
@@ -106,16 +109,29 @@ pub async fn claim(
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let keyed = req.headers().contains_key(idempotent::HEADER);
-    let (worker, unsettled) = if keyed || presented.remembered.is_some() {
+    let (worker, unsettled) = if keyed || presented.is_remembered() {
         let principal = presented.check().await?;
         principal.require(&[Role::Worker])?;
         (principal.user_id, None)
     } else {
-        (presented.user_id.clone(), Some(presented))
+        // Not yet a principal: `claim_in` settles the session before deciding anything.
+        (presented.unverified_user().clone(), Some(presented))
     };
     let id = id.into_inner();
-    let body = json::read_body(&req, payload.into_inner()).await?;
-    let hash = idempotent::fingerprint(&req, &[id.as_str()], &claim_body(&body)?)?;
+    let hash = match json::read_body(&req, payload.into_inner()).await {
+        Ok(body) => claim_body(&body).and_then(|b| idempotent::fingerprint(&req, &[id.as_str()], &b)),
+        Err(e) => Err(e),
+    };
+    let hash = match (hash, unsettled) {
+        (Ok(hash), unsettled) => (hash, unsettled),
+        // A session's refusal comes before the body's, as on every route.
+        (Err(e), Some(presented)) => {
+            presented.check().await?.require(&[Role::Worker])?;
+            return Err(e);
+        }
+        (Err(e), None) => return Err(e),
+    };
+    let (hash, unsettled) = hash;
     let key = idempotent::key(&req)?;
     let cmd = ClaimCommand { campaign: id, worker };
     let (st, keys) = (state.clone(), state.voucher_keys.clone());
@@ -149,7 +165,7 @@ fn claim_in(
     let (campaign, claim_no) = match unsettled {
         None => claims::precheck(conn, cmd, now())?,
         Some(presented) => {
-            let session = presented.session_id.clone();
+            let session = presented.unverified_session().clone();
             let (seen, assessed) = eligibility::assess_as(conn, &cmd.campaign, &cmd.worker, &session, now())?;
             presented.settle_seen(conn, seen)?.require(&[Role::Worker])?;
             claims::decide(assessed)?
