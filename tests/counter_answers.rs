@@ -149,6 +149,13 @@ async fn station_not_allowed_says_which_of_the_two_it_is() {
         );
         assert_ne!(elsewhere["detail"], not_bound["detail"]);
     }
+    // A code that names nothing: the station is still judged first.
+    let nothing = &format!("{}{}", if code.starts_with('A') { 'B' } else { 'A' }, &code[1..]);
+    let unknown_unbound = redeem(&app, &w.jiaojiang_counter.access, nothing, &w.luqiao_station).await;
+    let unknown_unbound = assert_problem(unknown_unbound, 403, "STATION_NOT_ALLOWED").await;
+    assert_eq!(unknown_unbound["detail"], not_bound["detail"]);
+    let unknown_here = redeem(&app, &w.luqiao_counter.access, nothing, &w.luqiao_station).await;
+    assert_problem(unknown_here, 404, "VOUCHER_NOT_FOUND").await;
 }
 
 #[tokio::test]

@@ -6,12 +6,13 @@ use diesel::prelude::*;
 use serde_json::json;
 
 use super::changes;
-use crate::auth::scope::{CounterScope, ScopeError};
+use crate::auth::scope::ScopeError;
 use crate::db::schema::{campaigns, memberships, stations, users};
 use crate::db::DbConnection;
 use crate::domain::campaign_modes::HandOver;
 use crate::domain::campaigns as campaign_queries;
 use crate::domain::ids::{StationId, UnionId, UserId};
+use crate::domain::org;
 use crate::domain::phone::Phone;
 use crate::domain::redemptions::{self, Redeem, RedeemError, Redeemed, Redemption};
 use crate::domain::voucher_code::{VoucherCode, VoucherKeys};
@@ -155,21 +156,33 @@ pub struct ToRedeem {
     pub plain: bool,
 }
 
-/// Everything decided before the lock: the station is the counter's and the campaign's,
-/// the code names a voucher, and that voucher is redeemable now. Reads only.
+/// Everything decided before the lock: the station is `counter`'s and the campaign's,
+/// the code names a voucher, and that voucher is redeemable now, read in one statement
+/// (`voucher_reads::to_redeem_at`). Reads only; the caller has checked the role.
 pub fn precheck(
     conn: &mut DbConnection,
-    scope: &CounterScope,
+    counter: &UserId,
     keys: &VoucherKeys,
     cmd: &RedeemCommand,
     now: NaiveDateTime,
 ) -> Result<ToRedeem, RedeemRefusal> {
-    if !scope.has_station(&cmd.station_id) {
+    let hash = keys.lookup_hash(&cmd.code);
+    let Some((voucher, bound, here, union, rules)) =
+        voucher_reads::to_redeem_at(conn, &hash, &cmd.station_id, counter)?
+    else {
+        // No such code: a station not the counter's is still the first refusal.
+        let bound = org::stations_of_staff(conn, counter)?
+            .iter()
+            .any(|(s, _, _)| *s == cmd.station_id);
+        return Err(if bound {
+            RedeemRefusal::UnknownCode
+        } else {
+            RedeemRefusal::StationNotBound
+        });
+    };
+    if !bound {
         return Err(RedeemRefusal::StationNotBound);
     }
-    let hash = keys.lookup_hash(&cmd.code);
-    let (voucher, here, union, rules) =
-        voucher_reads::to_redeem_at(conn, &hash, &cmd.station_id)?.ok_or(RedeemRefusal::UnknownCode)?;
     if !here {
         let ids = campaign_queries::station_ids(conn, &voucher.campaign_id)?;
         let campaign_stations = stations::table

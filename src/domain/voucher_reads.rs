@@ -61,17 +61,29 @@ pub fn by_code_hash(conn: &mut DbConnection, hash: &str) -> QueryResult<Option<(
     one(conn, Pick::CodeHash(hash))
 }
 
-/// A voucher to redeem at `station`, by the keyed hash of its code, with whether its
-/// campaign is redeemable at that station, the campaign's union and its stored rules, in
-/// one statement (the counter's hot path). Its redemption is not joined: an `issued`
-/// voucher has none, and a plan joining the redemptions table, cached while it was small,
-/// scanned all of it on every call.
+/// What the counter's read finds: the voucher, whether the counter is bound to the
+/// station, whether its campaign is redeemable there, the campaign's union and its stored
+/// rules.
+pub type ToRedeemRow = (Voucher, bool, bool, UnionId, String);
+
+/// A voucher to redeem at `station` by `counter`, by the keyed hash of its code, with
+/// whether the counter is bound to that station, whether its campaign is redeemable
+/// there, the campaign's union and its stored rules, in one statement (the counter's hot
+/// path). Its redemption is not joined: an `issued` voucher has none, and a plan joining
+/// the redemptions table, cached while it was small, scanned all of it on every call.
 pub fn to_redeem_at(
     conn: &mut DbConnection,
     hash: &str,
     station: &StationId,
-) -> QueryResult<Option<(Voucher, bool, UnionId, String)>> {
+    counter: &UserId,
+) -> QueryResult<Option<ToRedeemRow>> {
     use crate::db::schema::campaign_stations as cs;
+    use crate::db::schema::staff_stations as ss;
+    let bound = diesel::dsl::exists(
+        ss::table
+            .filter(ss::user_id.eq(counter))
+            .filter(ss::station_id.eq(station)),
+    );
     let here = diesel::dsl::exists(
         cs::table
             .filter(cs::campaign_id.eq(vouchers::campaign_id))
@@ -80,8 +92,16 @@ pub fn to_redeem_at(
     vouchers::table
         .inner_join(campaigns::table)
         .filter(vouchers::code_hash.eq(hash))
-        .select((Voucher::as_select(), here, campaigns::union_id, campaigns::rules))
-        .first(conn)
+        .select((
+            Voucher::as_select(),
+            bound,
+            here,
+            campaigns::union_id,
+            campaigns::rules,
+        ))
+        // One row at most (the code's hash is unique), so no bound `LIMIT ?`: SQLite
+        // compiles a statement with one again on every call.
+        .get_result(conn)
         .optional()
 }
 

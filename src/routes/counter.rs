@@ -13,6 +13,7 @@ use crate::db;
 use crate::domain::ids::StationId;
 use crate::domain::invalid::Invalid;
 use crate::domain::now;
+use crate::domain::profile::Role;
 use crate::domain::voucher_code::VoucherCode;
 use crate::error::{ApiError, ErrorCode};
 use crate::http::idempotent::{self, Ticket};
@@ -98,8 +99,9 @@ async fn redeem_once(
     throttle::reserve_guess(&st, &throttle::code_guess_key(&me)).await?;
     let (keys, checked) = (st.voucher_keys.clone(), cmd.clone());
     let prechecked = db::run(&st.pool, move |conn| {
-        let scope = CounterScope::load(conn, &principal)?;
-        Ok::<_, ApiError>(app::precheck(conn, &scope, &keys, &checked, now()))
+        // `CounterScope::load`'s role check; the stations are read with the voucher.
+        principal.require(&[Role::Counter])?;
+        Ok::<_, ApiError>(app::precheck(conn, &principal.user_id, &keys, &checked, now()))
     })
     .await?;
     if !matches!(prechecked, Err(RedeemRefusal::UnknownCode)) {
