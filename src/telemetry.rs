@@ -36,8 +36,9 @@ pub async fn request_context(
     let id = request_id::generate();
     let started = Instant::now();
     let method = req.method().to_string();
-    // The route is recorded once routed (`gate::role_gate`, or below): before routing,
-    // actix could only find it by trying every route's expression on the raw path.
+    // The route is recorded once routed, by the role gate that wraps every route; before
+    // routing, actix could only find it by trying every route's expression on the raw
+    // path. A request no route matched is recorded below.
     let span = tracing::info_span!("request", request_id = %id, %method, route = tracing::field::Empty);
     let result = request_id::scope(id.clone(), async move {
         let response = next.call(req).await?;
@@ -46,8 +47,9 @@ pub async fn request_context(
     .instrument(span.clone())
     .await;
     let mut response = result?;
-    let route = response.request().match_pattern();
-    span.record("route", route.as_deref().unwrap_or("<unmatched>"));
+    if response.request().match_pattern().is_none() {
+        span.record("route", "<unmatched>");
+    }
     if let Ok(value) = HeaderValue::from_str(&id) {
         response
             .headers_mut()

@@ -157,8 +157,9 @@ pub struct ToRedeem {
 }
 
 /// Everything decided before the lock: the station is `counter`'s and the campaign's,
-/// the code names a voucher, and that voucher is redeemable now, read in one statement
-/// (`voucher_reads::to_redeem_at`). Reads only; the caller has checked the role.
+/// the code names a voucher, and that voucher is redeemable now. The common case is one
+/// statement (`voucher_reads::to_redeem_at`); a refusal may read more. Reads only; the
+/// caller has checked the role.
 pub fn precheck(
     conn: &mut DbConnection,
     counter: &UserId,
@@ -167,22 +168,21 @@ pub fn precheck(
     now: NaiveDateTime,
 ) -> Result<ToRedeem, RedeemRefusal> {
     let hash = keys.lookup_hash(&cmd.code);
-    let Some((voucher, bound, here, union, rules)) =
-        voucher_reads::to_redeem_at(conn, &hash, &cmd.station_id, counter)?
-    else {
-        // No such code: a station not the counter's is still the first refusal.
-        let bound = org::stations_of_staff(conn, counter)?
+    let found = voucher_reads::to_redeem_at(conn, &hash, &cmd.station_id, counter)?;
+    // A station not the counter's is the first refusal, known code or not, and both cases
+    // read the counter's stations: the time taken must not tell whether a code exists.
+    let bound = match &found {
+        Some((_, true, ..)) => true,
+        _ => org::stations_of_staff(conn, counter)?
             .iter()
-            .any(|(s, _, _)| *s == cmd.station_id);
-        return Err(if bound {
-            RedeemRefusal::UnknownCode
-        } else {
-            RedeemRefusal::StationNotBound
-        });
+            .any(|(s, _, _)| *s == cmd.station_id),
     };
     if !bound {
         return Err(RedeemRefusal::StationNotBound);
     }
+    let Some((voucher, _, here, union, rules)) = found else {
+        return Err(RedeemRefusal::UnknownCode);
+    };
     if !here {
         let ids = campaign_queries::station_ids(conn, &voucher.campaign_id)?;
         let campaign_stations = stations::table

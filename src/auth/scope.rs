@@ -1,6 +1,8 @@
 //! Object-level authorization: which unions an admin may act for, which stations a
 //! counter may act at. Every admin and counter route loads one of these after the role
-//! check and asks it about the object at hand; use cases take the loaded scope.
+//! check and asks it about the object at hand; use cases take the loaded scope. The one
+//! exception is the counter redemption, whose voucher read also reads the counter's
+//! binding to the station (`voucher_reads::to_redeem_at`).
 //!
 //! Objects of another district answer `NotFound`, as if they did not exist. Unions are
 //! public (the directory lists them), so acting under one outside the scope is

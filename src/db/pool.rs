@@ -107,8 +107,9 @@ pub fn connect(url: &DatabaseUrl, max_size: u32) -> Result<DbPool, r2d2::PoolErr
     connect_observed(url, max_size, None)
 }
 
-/// `connect`, with `events` told of every checkout's wait and every timeout (the
-/// service's metrics).
+/// `connect`, with `events` told how long each `db::run` waited for its connection (turn
+/// and checkout) and of each that got none (the service's metrics). Jobs' and the command
+/// line's checkouts (`DbPool::get`) are not reported.
 pub fn connect_observed(
     url: &DatabaseUrl,
     max_size: u32,
