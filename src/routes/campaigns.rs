@@ -69,12 +69,7 @@ pub async fn eligibility(
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let body = db::run(&state.pool, move |conn| {
-        let (user, session) = (
-            presented.unverified_user().clone(),
-            presented.unverified_session().clone(),
-        );
-        let (seen, assessed) = eligibility::assess_as(conn, &id, &user, &session, now())?;
-        presented.settle_seen(conn, seen)?.require(&[Role::Worker])?;
+        let assessed = assess_as_worker(conn, presented, &id)?;
         // A worker sees every campaign but drafts (`scope::visible_campaign`): `assess`
         // answers `None` for those.
         let (_, assessment) = assessed.ok_or(ScopeError::NotFound)?;
@@ -83,6 +78,24 @@ pub async fn eligibility(
     })
     .await?;
     Ok(HttpResponse::Ok().json(body))
+}
+
+/// The assessment of `presented`'s user in `campaign`, the session checked in the same
+/// statement (`eligibility::assess_as`) and settled before anything else: a refused
+/// session, or a caller who is not a worker, gets that refusal and nothing more. `None`:
+/// no such campaign, or a draft.
+fn assess_as_worker(
+    conn: &mut DbConnection,
+    presented: Presented,
+    campaign: &CampaignId,
+) -> Result<Option<eligibility::Assessed>, ApiError> {
+    let (user, session) = (
+        presented.unverified_user().clone(),
+        presented.unverified_session().clone(),
+    );
+    let (seen, assessed) = eligibility::assess_as(conn, campaign, &user, &session, now())?;
+    presented.settle_seen(conn, seen)?.require(&[Role::Worker])?;
+    Ok(assessed)
 }
 
 /// The body of a claim: `{}` or nothing.
@@ -118,20 +131,18 @@ pub async fn claim(
         (presented.unverified_user().clone(), Some(presented))
     };
     let id = id.into_inner();
-    let hash = match json::read_body(&req, payload.into_inner()).await {
-        Ok(body) => claim_body(&body).and_then(|b| idempotent::fingerprint(&req, &[id.as_str()], &b)),
-        Err(e) => Err(e),
-    };
-    let hash = match (hash, unsettled) {
-        (Ok(hash), unsettled) => (hash, unsettled),
-        // A session's refusal comes before the body's, as on every route.
-        (Err(e), Some(presented)) => {
-            presented.check().await?.require(&[Role::Worker])?;
+    let body = json::read_body(&req, payload.into_inner()).await;
+    let hash = body.and_then(|b| idempotent::fingerprint(&req, &[id.as_str()], &claim_body(&b)?));
+    let hash = match hash {
+        Ok(hash) => hash,
+        Err(e) => {
+            // A session's refusal comes before the body's, as on every route.
+            if let Some(presented) = unsettled {
+                presented.check().await?.require(&[Role::Worker])?;
+            }
             return Err(e);
         }
-        (Err(e), None) => return Err(e),
     };
-    let (hash, unsettled) = hash;
     let key = idempotent::key(&req)?;
     let cmd = ClaimCommand { campaign: id, worker };
     let (st, keys) = (state.clone(), state.voucher_keys.clone());
@@ -164,12 +175,7 @@ fn claim_in(
 ) -> Result<(StatusCode, String), ApiError> {
     let (campaign, claim_no) = match unsettled {
         None => claims::precheck(conn, cmd, now())?,
-        Some(presented) => {
-            let session = presented.unverified_session().clone();
-            let (seen, assessed) = eligibility::assess_as(conn, &cmd.campaign, &cmd.worker, &session, now())?;
-            presented.settle_seen(conn, seen)?.require(&[Role::Worker])?;
-            claims::decide(assessed)?
-        }
+        Some(presented) => claims::decide(assess_as_worker(conn, presented, &cmd.campaign)?)?,
     };
     if claims::at_once_applies(conn, &campaign, now()) {
         if let Some(answer) = at_once(conn, &campaign, cmd, claim_no, keys, ticket.as_ref())? {
