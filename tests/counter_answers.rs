@@ -1,7 +1,8 @@
 //! Counter answers for people (issue 9, fault 15): a counter learns its union and stations
 //! from `/me`, a second redemption says when (Beijing time) and where by name, a refused
 //! station says why, a lookup names the campaign's stations and the holder's member number,
-//! and a terminal may be named in Chinese.
+//! a terminal may be named in Chinese, and a code another counter is redeeming is "in
+//! progress" only after the answers that come first.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 #![allow(
     clippy::cast_possible_truncation,
@@ -188,4 +189,67 @@ async fn a_lookup_names_the_campaign_stations_and_the_holders_member_number() {
         .unwrap();
     assert_eq!(found["holder_member_no"], member_no);
     assert_eq!(sorted_names(&found["station_names"]), ["路桥驿站", "金清驿站"]);
+}
+
+#[tokio::test]
+async fn a_code_another_counter_holds_is_in_progress_after_its_own_refusals() {
+    let Some(url) = redis_url() else {
+        eprintln!("in-process locks cannot be held from outside: this runs in the Redis suite");
+        return;
+    };
+    let app = spawn_app_with(|c| c.limits.code_guess_max = 2).await;
+    let w = app.world().await;
+    let code = luqiao_code(&app, &w).await;
+    let code = code.as_str();
+    // Another counter's redemption of this code is in flight: it holds the code's lock.
+    let locks = zhijian::locks::Locks::redis(&url, &app.config.redis_key_prefix)
+        .await
+        .unwrap();
+    let keys = zhijian::domain::voucher_code::VoucherKeys::new(TEST_VOUCHER_KEY.as_bytes());
+    let hash = keys.lookup_hash(&zhijian::domain::voucher_code::VoucherCode::parse(code).unwrap());
+    let held = locks
+        .try_acquire(&format!("lock:redeem:{hash}"), std::time::Duration::from_secs(30))
+        .await
+        .unwrap()
+        .expect("nobody holds it yet");
+    // A station not the counter's is still the first answer.
+    assert_problem(
+        redeem(&app, &w.jiaojiang_counter.access, code, &w.luqiao_station).await,
+        403,
+        "STATION_NOT_ALLOWED",
+    )
+    .await;
+    for _ in 0..3 {
+        assert_problem(
+            redeem(&app, &w.luqiao_counter.access, code, &w.luqiao_station).await,
+            423,
+            "REDEMPTION_IN_PROGRESS",
+        )
+        .await;
+    }
+    locks.release(&held).await.unwrap();
+    assert_eq!(
+        redeem(&app, &w.luqiao_counter.access, code, &w.luqiao_station)
+            .await
+            .status()
+            .as_u16(),
+        201
+    );
+    assert_problem(
+        redeem(&app, &w.luqiao_counter.access, code, &w.luqiao_station).await,
+        409,
+        "ALREADY_REDEEMED",
+    )
+    .await;
+    // Five answers about a real code, and none of them spent the budget of two guesses.
+    let limited = app
+        .guess_codes(&w.luqiao_counter.access, &w.luqiao_station, 2)
+        .await;
+    assert_problem(limited, 429, "RATE_LIMITED").await;
+    // The refusal gave the code's lock back: it is free for the next counter.
+    assert!(locks
+        .try_acquire(&format!("lock:redeem:{hash}"), std::time::Duration::from_secs(1))
+        .await
+        .unwrap()
+        .is_some());
 }

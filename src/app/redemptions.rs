@@ -156,26 +156,25 @@ pub struct ToRedeem {
     pub plain: bool,
 }
 
-/// Everything decided before the lock: the station is `counter`'s and the campaign's,
-/// the code names a voucher, and that voucher is redeemable now. The common case is one
-/// statement (`voucher_reads::to_redeem_at`); a refusal may read more. Reads only; the
-/// caller has checked the role.
+/// Everything decided before the fence: `station` is `counter`'s and the campaign's, the
+/// code (by its keyed hash, `VoucherKeys::lookup_hash`) names a voucher, and that voucher
+/// is redeemable now. The common case is one statement (`voucher_reads::to_redeem_at`); a
+/// refusal may read more. Reads only; the caller has checked the role.
 pub fn precheck(
     conn: &mut DbConnection,
     counter: &UserId,
-    keys: &VoucherKeys,
-    cmd: &RedeemCommand,
+    hash: &str,
+    station: &StationId,
     now: NaiveDateTime,
 ) -> Result<ToRedeem, RedeemRefusal> {
-    let hash = keys.lookup_hash(&cmd.code);
-    let found = voucher_reads::to_redeem_at(conn, &hash, &cmd.station_id, counter)?;
+    let found = voucher_reads::to_redeem_at(conn, hash, station, counter)?;
     // A station not the counter's is the first refusal, known code or not, and both cases
     // read the counter's stations: the time taken must not tell whether a code exists.
     let bound = match &found {
         Some((_, true, ..)) => true,
         _ => org::stations_of_staff(conn, counter)?
             .iter()
-            .any(|(s, _, _)| *s == cmd.station_id),
+            .any(|(s, _, _)| s == station),
     };
     if !bound {
         return Err(RedeemRefusal::StationNotBound);

@@ -61,6 +61,14 @@ pub fn by_code_hash(conn: &mut DbConnection, hash: &str) -> QueryResult<Option<(
     one(conn, Pick::CodeHash(hash))
 }
 
+/// The keyed hash of voucher `id`'s code (what the redemption lock is keyed by).
+pub fn code_hash(conn: &mut DbConnection, id: &VoucherId) -> QueryResult<String> {
+    vouchers::table
+        .find(id)
+        .select(vouchers::code_hash)
+        .get_result(conn)
+}
+
 /// What the counter's read finds: the voucher, whether the counter is bound to the
 /// station, whether its campaign is redeemable there, the campaign's union and its stored
 /// rules.
@@ -89,7 +97,7 @@ pub fn to_redeem_at(
             .filter(cs::campaign_id.eq(vouchers::campaign_id))
             .filter(cs::station_id.eq(station)),
     );
-    vouchers::table
+    let query = vouchers::table
         .inner_join(campaigns::table)
         .filter(vouchers::code_hash.eq(hash))
         .select((
@@ -98,11 +106,11 @@ pub fn to_redeem_at(
             here,
             campaigns::union_id,
             campaigns::rules,
-        ))
-        // One row at most (the code's hash is unique), so no bound `LIMIT ?`: SQLite
-        // compiles a statement with one again on every call.
-        .get_result(conn)
-        .optional()
+        ));
+    debug_assert!(crate::db::cached_by_type(&query), "written out on every call");
+    // One row at most (the code's hash is unique), so no bound `LIMIT ?`: SQLite compiles
+    // a statement with one again on every call.
+    query.get_result(conn).optional()
 }
 
 type WalletRow = (Voucher, String, String, LiveRow);

@@ -16,8 +16,31 @@ use crate::state::AppState;
 
 pub const HEADER: &str = "Idempotency-Key";
 
+/// A keyed request: its key and its fingerprint.
+#[derive(Debug)]
+pub struct Keyed {
+    key: IdempotencyKey,
+    fingerprint: Fingerprint,
+}
+
+/// The request's key, if it sent one, with the request's `fingerprint` (computed only
+/// then: an unkeyed request never pays for it). A malformed key is a 400.
+pub fn keyed(
+    req: &HttpRequest,
+    fingerprint: impl FnOnce() -> Result<Fingerprint, ApiError>,
+) -> Result<Option<Keyed>, ApiError> {
+    key(req)?
+        .map(|key| {
+            Ok(Keyed {
+                key,
+                fingerprint: fingerprint()?,
+            })
+        })
+        .transpose()
+}
+
 /// The request's key, if it sent one; a malformed one is a 400.
-pub fn key(req: &HttpRequest) -> Result<Option<IdempotencyKey>, ApiError> {
+fn key(req: &HttpRequest) -> Result<Option<IdempotencyKey>, ApiError> {
     req.headers()
         .get(HEADER)
         .map(|v| {
@@ -89,8 +112,7 @@ fn replayed(status: u16, body: String) -> HttpResponse {
 pub async fn run<F, Fut>(
     state: &AppState,
     who: &UserId,
-    key: Option<IdempotencyKey>,
-    fingerprint: Fingerprint,
+    keyed: Option<Keyed>,
     restore: impl FnOnce(String) -> String,
     work: F,
 ) -> Result<HttpResponse, ApiError>
@@ -103,7 +125,7 @@ where
             .content_type("application/json")
             .body(body)
     };
-    let Some(key) = key else {
+    let Some(Keyed { key, fingerprint }) = keyed else {
         return work(None).await.map(respond);
     };
     let begun = {

@@ -149,15 +149,23 @@ pub fn join_guess_key(counter: &UserId) -> String {
 /// Counted per instance while Redis is unreachable (see `locks`).
 pub async fn reserve_guess(state: &AppState, key: &str) -> Result<(), ApiError> {
     match state.locks.hit(key, state.limits.code_guess_window).await {
-        Ok(hits) if hits.count > state.limits.code_guess_max => Err(ApiError::new(ErrorCode::RateLimited)
-            .with_detail("输错的次数过多，请核对后稍后再试")
-            .retry_after(hits.resets_in.as_secs())),
-        Ok(_) => Ok(()),
+        Ok(hits) => judge_guess(state, hits),
         Err(e) => {
             tracing::warn!(error = %e, "code-guess limiter unavailable");
             Ok(())
         }
     }
+}
+
+/// A reservation's verdict from the budget's count after it (see [`reserve_guess`]): 429
+/// with `Retry-After` beyond `CODE_GUESS_MAX`.
+pub fn judge_guess(state: &AppState, hits: crate::locks::Hits) -> Result<(), ApiError> {
+    if hits.count > state.limits.code_guess_max {
+        return Err(ApiError::new(ErrorCode::RateLimited)
+            .with_detail("输错的次数过多，请核对后稍后再试")
+            .retry_after(hits.resets_in.as_secs()));
+    }
+    Ok(())
 }
 
 /// The code named a voucher: its reservation is not a guess.

@@ -82,6 +82,65 @@ impl Locks {
         }
     }
 
+    /// `hit` on `counter` and `try_acquire` of `lock`, in one round trip to Redis (a
+    /// counter's guess reserved and the code it typed locked, before the code is looked
+    /// at). The hits fall back to this instance's own while Redis is unreachable, as
+    /// `hit`'s do; the lock then reports the outage.
+    pub async fn hit_and_acquire(
+        &self,
+        counter: &str,
+        window: Duration,
+        lock: &str,
+        ttl: Duration,
+    ) -> (Hits, Result<Option<Lease>, LockError>) {
+        let token = Uuid::new_v4().to_string();
+        let (hits, taken) = match self {
+            Self::Memory(m) => (m.hit(counter, window), Ok(m.try_acquire(lock, &token, ttl))),
+            Self::Redis(r, fallback) => match r.hit_and_acquire(counter, window, lock, &token, ttl).await {
+                Ok((hits, taken)) => (hits, Ok(taken)),
+                Err(e) => {
+                    tracing::warn!(error = %e, "counting in-process while Redis is unreachable");
+                    (fallback.hit(counter, window), Err(e))
+                }
+            },
+        };
+        let lease = taken.map(|taken| {
+            taken.then(|| Lease {
+                key: lock.to_owned(),
+                token,
+            })
+        });
+        (hits, lease)
+    }
+
+    /// `release` of `lease` and `refund` of `counter`, each where given, in one round trip
+    /// to Redis.
+    pub async fn release_and_refund(
+        &self,
+        lease: Option<&Lease>,
+        counter: Option<&str>,
+    ) -> Result<(), LockError> {
+        match (self, lease, counter) {
+            (Self::Redis(r, fallback), Some(lease), Some(counter)) => {
+                fallback.refund(counter);
+                r.release_and_refund(&lease.key, &lease.token, counter)
+                    .await
+                    .map(drop)
+            }
+            (_, lease, counter) => {
+                let refunded = match counter {
+                    Some(counter) => self.refund(counter).await,
+                    None => Ok(()),
+                };
+                let released = match lease {
+                    Some(lease) => self.release(lease).await.map(drop),
+                    None => Ok(()),
+                };
+                refunded.and(released)
+            }
+        }
+    }
+
     /// Counts one hit on `key` in a fixed window of `window`, starting at the first hit.
     pub async fn hit(&self, key: &str, window: Duration) -> Result<Hits, LockError> {
         match self {

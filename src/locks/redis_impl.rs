@@ -16,18 +16,55 @@ use super::{Hits, LockError};
 
 const CALL_TIMEOUT: Duration = Duration::from_millis(500);
 
-const RELEASE: &str = r"
-if redis.call('GET', KEYS[1]) == ARGV[1] then
-  return redis.call('DEL', KEYS[1])
-end
-return 0";
-
-const HIT: &str = r"
-local n = redis.call('INCR', KEYS[1])
+// The scripts' shared steps, so the combined calls below cannot drift from the single ones.
+/// Counts a hit on KEYS[1] in a window of ARGV[1] ms: `n` hits, `ttl` ms left.
+macro_rules! count_hit {
+    () => {
+        "local n = redis.call('INCR', KEYS[1])
 if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
 local ttl = redis.call('PTTL', KEYS[1])
 if ttl < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]); ttl = tonumber(ARGV[1]) end
-return {n, ttl}";
+"
+    };
+}
+
+/// Deletes the lock KEYS[1] if ARGV[1] still holds it: `released` is 1 or 0.
+macro_rules! release_lock {
+    () => {
+        "local released = 0
+if redis.call('GET', KEYS[1]) == ARGV[1] then released = redis.call('DEL', KEYS[1]) end
+"
+    };
+}
+
+/// Takes one hit back from the counter `$key` where it exists (never creates or drops one).
+macro_rules! refund_hit {
+    ($key:literal) => {
+        concat!(
+            "local c = tonumber(redis.call('GET', ",
+            $key,
+            ") or '0')\nif c > 0 then redis.call('DECR', ",
+            $key,
+            ") end\n"
+        )
+    };
+}
+
+const RELEASE: &str = concat!(release_lock!(), "return released");
+
+const HIT: &str = concat!(count_hit!(), "return {n, ttl}");
+
+const REFUND: &str = concat!(refund_hit!("KEYS[1]"), "return 0");
+
+/// `HIT` on KEYS[1], then the lock KEYS[2] taken for ARGV[3] ms by ARGV[2] unless held.
+const HIT_AND_TAKE: &str = concat!(
+    count_hit!(),
+    "if redis.call('SET', KEYS[2], ARGV[2], 'NX', 'PX', ARGV[3]) then return {n, ttl, 1} end
+return {n, ttl, 0}"
+);
+
+/// `RELEASE` of KEYS[1], then `REFUND` of KEYS[2].
+const RELEASE_AND_REFUND: &str = concat!(release_lock!(), refund_hit!("KEYS[2]"), "return released");
 
 /// After a failure, calls fail at once for this long before the next dial.
 const REDIAL_PAUSE: Duration = Duration::from_millis(250);
@@ -46,6 +83,9 @@ pub struct RedisLocks {
     prefix: String,
     release: Script,
     hit: Script,
+    refund: Script,
+    hit_and_take: Script,
+    release_and_refund: Script,
 }
 
 fn unavailable(e: impl std::fmt::Display) -> LockError {
@@ -68,6 +108,9 @@ impl RedisLocks {
             prefix: prefix.to_owned(),
             release: Script::new(RELEASE),
             hit: Script::new(HIT),
+            refund: Script::new(REFUND),
+            hit_and_take: Script::new(HIT_AND_TAKE),
+            release_and_refund: Script::new(RELEASE_AND_REFUND),
         };
         locks.conn().await?;
         Ok(locks)
@@ -155,10 +198,7 @@ impl RedisLocks {
         let (count, ttl_ms): (u64, i64) = self
             .call(|mut conn| async move { invocation.invoke_async(&mut conn).await })
             .await?;
-        Ok(Hits {
-            count,
-            resets_in: Duration::from_millis(u64::try_from(ttl_ms).unwrap_or(0)),
-        })
+        Ok(hits(count, ttl_ms))
     }
 
     pub async fn peek(&self, key: &str) -> Result<Hits, LockError> {
@@ -167,22 +207,51 @@ impl RedisLocks {
         let (count, ttl_ms): (Option<u64>, i64) = self
             .call(|mut conn| async move { pipe.query_async(&mut conn).await })
             .await?;
-        Ok(Hits {
-            count: count.unwrap_or(0),
-            resets_in: Duration::from_millis(u64::try_from(ttl_ms).unwrap_or(0)),
-        })
+        Ok(hits(count.unwrap_or(0), ttl_ms))
     }
 
     /// Takes one hit back where the counter still exists (never creates or drops one).
     pub async fn refund(&self, key: &str) -> Result<(), LockError> {
-        let script = redis::Script::new(
-            "if redis.call('EXISTS', KEYS[1]) == 1 and tonumber(redis.call('GET', KEYS[1])) > 0 \
-             then return redis.call('DECR', KEYS[1]) else return 0 end",
-        );
-        let invocation = script.key(self.key(key));
+        let invocation = self.refund.key(self.key(key));
         self.call(|mut conn| async move { invocation.invoke_async::<i64>(&mut conn).await })
             .await?;
         Ok(())
+    }
+
+    /// `hit` on `counter` and `try_acquire` of `lock` in one round trip: the hits, and
+    /// whether the lock was taken.
+    pub async fn hit_and_acquire(
+        &self,
+        counter: &str,
+        window: Duration,
+        lock: &str,
+        token: &str,
+        ttl: Duration,
+    ) -> Result<(Hits, bool), LockError> {
+        let mut invocation = self.hit_and_take.key(self.key(counter));
+        invocation.key(self.key(lock));
+        invocation.arg(millis(window)).arg(token).arg(millis(ttl));
+        let (count, ttl_ms, taken): (u64, i64, i64) = self
+            .call(|mut conn| async move { invocation.invoke_async(&mut conn).await })
+            .await?;
+        Ok((hits(count, ttl_ms), taken == 1))
+    }
+
+    /// `release` of `lock` and `refund` of `counter` in one round trip; whether the lock
+    /// was still ours.
+    pub async fn release_and_refund(
+        &self,
+        lock: &str,
+        token: &str,
+        counter: &str,
+    ) -> Result<bool, LockError> {
+        let mut invocation = self.release_and_refund.key(self.key(lock));
+        invocation.key(self.key(counter));
+        invocation.arg(token);
+        let released: i64 = self
+            .call(|mut conn| async move { invocation.invoke_async(&mut conn).await })
+            .await?;
+        Ok(released == 1)
     }
 
     pub async fn clear(&self, key: &str) -> Result<(), LockError> {
@@ -198,6 +267,14 @@ impl RedisLocks {
         self.call(|mut conn| async move { cmd.query_async::<String>(&mut conn).await })
             .await?;
         Ok(())
+    }
+}
+
+/// A counter's state from its count and `PTTL` (negative: no expiry, read as zero).
+fn hits(count: u64, ttl_ms: i64) -> Hits {
+    Hits {
+        count,
+        resets_in: Duration::from_millis(u64::try_from(ttl_ms).unwrap_or(0)),
     }
 }
 

@@ -132,9 +132,9 @@ pub async fn claim(
     };
     let id = id.into_inner();
     let body = json::read_body(&req, payload.into_inner()).await;
-    let hash = body.and_then(|b| idempotent::fingerprint(&req, &[id.as_str()], &claim_body(&b)?));
-    let hash = match hash {
-        Ok(hash) => hash,
+    let body = body.and_then(|b| claim_body(&b));
+    let body = match body {
+        Ok(body) => body,
         Err(e) => {
             // A session's refusal comes before the body's, as on every route.
             if let Some(presented) = unsettled {
@@ -143,12 +143,12 @@ pub async fn claim(
             return Err(e);
         }
     };
-    let key = idempotent::key(&req)?;
+    let keyed = idempotent::keyed(&req, || idempotent::fingerprint(&req, &[id.as_str()], &body))?;
     let cmd = ClaimCommand { campaign: id, worker };
     let (st, keys) = (state.clone(), state.voucher_keys.clone());
     let restore = move |stored: String| with_code(&stored, &keys).unwrap_or(stored);
     let who = cmd.worker.clone();
-    idempotent::run(&state, &who, key, hash, restore, move |ticket| async move {
+    idempotent::run(&state, &who, keyed, restore, move |ticket| async move {
         let keys = st.voucher_keys.clone();
         db::run(&st.pool, move |conn| {
             claim_in(conn, &cmd, &keys, ticket, unsettled)

@@ -1,11 +1,10 @@
 //! The counter (核销员): look a code up, redeem it exactly once.
 
-use std::time::Duration;
-
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 
+use super::redeem_lock::Hold;
 use crate::app::redemptions::{self as app, RedeemCommand, RedeemRefusal};
 use crate::auth::scope::CounterScope;
 use crate::auth::Principal;
@@ -21,10 +20,6 @@ use crate::http::json::Json;
 use crate::http::throttle;
 use crate::state::AppState;
 use crate::views::vouchers::{LookupView, RedemptionView};
-
-/// Long enough for one redemption transaction; short enough that a crashed holder
-/// blocks the code only briefly. The database fence holds whatever the lock does.
-const REDEMPTION_LOCK_TTL: Duration = Duration::from_secs(5);
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -80,14 +75,22 @@ pub async fn redeem(
 ) -> Result<HttpResponse, ApiError> {
     let cmd = body.into_inner();
     let terminal = terminal_id(&req)?;
-    let key = idempotent::key(&req)?;
-    let hash = idempotent::fingerprint(&req, &[], &cmd)?;
+    let keyed = idempotent::keyed(&req, || idempotent::fingerprint(&req, &[], &cmd))?;
     let (st, who) = (state.clone(), principal.user_id.clone());
     let work = move |ticket| redeem_once(st, principal, cmd, terminal, ticket);
-    idempotent::run(&state, &who, key, hash, |stored| stored, work).await
+    idempotent::run(&state, &who, keyed, |stored| stored, work).await
 }
 
-/// One attempt: guess limit, the checks before the lock, the lock, the fence.
+/// A decision made in `redeem_once`'s one trip to the database: whether the code named a
+/// voucher (its guess is then given back), and the answer.
+struct Decided {
+    known: bool,
+    answer: Result<(StatusCode, String), ApiError>,
+}
+
+/// One attempt: the guess reserved and the code locked (one round trip), then in one trip
+/// to the database the checks (`app::precheck`) and the hand-over behind the fence, then
+/// the guess given back for a known code and the lock released (one round trip).
 async fn redeem_once(
     st: web::Data<AppState>,
     principal: Principal,
@@ -96,49 +99,53 @@ async fn redeem_once(
     ticket: Option<Ticket>,
 ) -> Result<(StatusCode, String), ApiError> {
     let me = principal.user_id.clone();
-    throttle::reserve_guess(&st, &throttle::code_guess_key(&me)).await?;
-    let (keys, checked) = (st.voucher_keys.clone(), cmd.clone());
-    let prechecked = db::run(&st.pool, move |conn| {
+    let hash = st.voucher_keys.lookup_hash(&cmd.code);
+    let hold = Hold::take(&st, &me, &hash).await?;
+    let busy = hold.busy();
+    let decided = db::run(&st.pool, move |conn| {
         // `CounterScope::load`'s role check; the stations are read with the voucher.
         principal.require(&[Role::Counter])?;
-        Ok::<_, ApiError>(app::precheck(conn, &principal.user_id, &keys, &checked, now()))
+        let (known, answer) = match app::precheck(conn, &me, &hash, &cmd.station_id, now()) {
+            Err(RedeemRefusal::UnknownCode) => (false, Err(RedeemRefusal::UnknownCode.into())),
+            Err(refusal) => (true, Err(refusal.into())),
+            // Refusals first: a station not the counter's is told so, not "in progress".
+            Ok(_) if busy => (true, Err(ErrorCode::RedemptionInProgress.into())),
+            Ok(to) => (
+                true,
+                hand_over(conn, &to, &cmd, &me, terminal.as_deref(), ticket.as_ref()),
+            ),
+        };
+        Ok::<_, ApiError>(Decided { known, answer })
     })
-    .await?;
-    if !matches!(prechecked, Err(RedeemRefusal::UnknownCode)) {
-        throttle::refund_guess(&st, &throttle::code_guess_key(&me)).await;
-    }
-    let to = prechecked?;
-    let id = to.voucher.id.clone();
-    fenced(&st, &id, move |conn| {
-        let terminal = terminal.as_deref();
-        if app::at_once_applies(conn, &to) {
-            if let Some(answer) = at_once(conn, &to, &cmd, &me, terminal, ticket.as_ref())? {
-                return Ok(answer);
-            }
-        }
-        db::write_tx(conn, |conn| {
-            let redemption = app::redeem(conn, &to.voucher, &cmd, &me, terminal, now())?;
-            finish(conn, redemption, ticket.as_ref())
-        })
-    })
-    .await
+    .await;
+    hold.settle(&st, decided.as_ref().is_ok_and(|d| d.known)).await;
+    decided?.answer
 }
 
-/// `app::redeem_at_once` with the ticket's answer (`at_once::run`). `Ok(None)` when
-/// declined.
-fn at_once(
+/// The hand-over of a prechecked voucher: in one statement where it applies, else in a
+/// write transaction; the idempotent answer stored with it.
+fn hand_over(
     conn: &mut db::DbConnection,
     to: &app::ToRedeem,
     cmd: &RedeemCommand,
     me: &crate::domain::ids::UserId,
     terminal: Option<&str>,
     ticket: Option<&Ticket>,
-) -> Result<Option<(StatusCode, String)>, ApiError> {
-    super::at_once::run(conn, ticket.is_some(), |conn| {
-        match app::redeem_at_once(conn, to, cmd, me, terminal, now())? {
-            Some(redemption) => finish(conn, redemption, ticket).map(Some),
-            None => Ok(None),
+) -> Result<(StatusCode, String), ApiError> {
+    if app::at_once_applies(conn, to) {
+        let once = super::at_once::run(conn, ticket.is_some(), |conn| {
+            match app::redeem_at_once(conn, to, cmd, me, terminal, now())? {
+                Some(redemption) => finish(conn, redemption, ticket).map(Some),
+                None => Ok(None),
+            }
+        })?;
+        if let Some(answer) = once {
+            return Ok(answer);
         }
+    }
+    db::write_tx(conn, |conn| {
+        let redemption = app::redeem(conn, &to.voucher, cmd, me, terminal, now())?;
+        finish(conn, redemption, ticket)
     })
 }
 
@@ -153,45 +160,6 @@ pub(super) fn finish(
         ticket.complete(conn, StatusCode::CREATED, &answer)?;
     }
     Ok((StatusCode::CREATED, answer))
-}
-
-/// Lock the voucher (so a second counter is told "in progress" rather than racing), then
-/// `work` with a connection (it opens its own write transaction) behind the database
-/// fence. If the lock service is down, the fence alone decides: never twice, never a hang.
-pub(super) async fn fenced<F>(
-    st: &AppState,
-    voucher: &crate::domain::ids::VoucherId,
-    work: F,
-) -> Result<(StatusCode, String), ApiError>
-where
-    F: FnOnce(&mut db::DbConnection) -> Result<(StatusCode, String), ApiError> + Send + 'static,
-{
-    let lock_key = format!("lock:redeem:{voucher}");
-    let attempt = st.locks.try_acquire(&lock_key, REDEMPTION_LOCK_TTL).await;
-    let outcome = match &attempt {
-        Ok(Some(_)) => "acquired",
-        Ok(None) => "busy",
-        Err(_) => "unavailable",
-    };
-    let counted = crate::metrics::Outcome {
-        outcome: outcome.to_owned(),
-    };
-    st.metrics.locks.get_or_create(&counted).inc();
-    let lease = match attempt {
-        Ok(Some(lease)) => Some(lease),
-        Ok(None) => return Err(ErrorCode::RedemptionInProgress.into()),
-        Err(e) => {
-            tracing::warn!(error = %e, "redemption lock unavailable; the database fence decides alone");
-            None
-        }
-    };
-    let result = db::run(&st.pool, work).await;
-    if let Some(lease) = lease {
-        if let Err(e) = st.locks.release(&lease).await {
-            tracing::warn!(error = %e, "could not release a redemption lock; it expires on its own");
-        }
-    }
-    result
 }
 
 #[derive(Debug, Deserialize)]

@@ -6,7 +6,8 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::counter::{fenced, finish};
+use super::counter::finish;
+use super::redeem_lock::fenced;
 use crate::app::deliveries::{self as app, DeliverCommand};
 use crate::auth::scope::CounterScope;
 use crate::auth::Principal;
@@ -77,11 +78,10 @@ pub async fn deliver(
     body: Json<DeliverCommand>,
 ) -> Result<HttpResponse, ApiError> {
     let cmd = body.into_inner();
-    let key = idempotent::key(&req)?;
-    let hash = idempotent::fingerprint(&req, &[], &cmd)?;
+    let keyed = idempotent::keyed(&req, || idempotent::fingerprint(&req, &[], &cmd))?;
     let (st, who) = (state.clone(), principal.user_id.clone());
     let work = move |ticket| deliver_once(st, principal, cmd, ticket);
-    idempotent::run(&state, &who, key, hash, |stored| stored, work).await
+    idempotent::run(&state, &who, keyed, |stored| stored, work).await
 }
 
 async fn deliver_once(
@@ -92,13 +92,15 @@ async fn deliver_once(
 ) -> Result<(StatusCode, String), ApiError> {
     let me = principal.user_id.clone();
     let checked = cmd.clone();
-    let voucher = db::run(&st.pool, move |conn| {
+    let (voucher, code_hash) = db::run(&st.pool, move |conn| {
         let scope = CounterScope::load(conn, &principal)?;
-        Ok::<_, ApiError>(app::precheck(conn, &scope, &checked, now())?)
+        let voucher = app::precheck(conn, &scope, &checked, now())?;
+        // The lock is the code's, as at the counter (`redeem_lock`).
+        let code_hash = crate::domain::voucher_reads::code_hash(conn, &voucher.id)?;
+        Ok::<_, ApiError>((voucher, code_hash))
     })
     .await?;
-    let id = voucher.id.clone();
-    fenced(&st, &id, move |conn| {
+    fenced(&st, &code_hash, move |conn| {
         db::write_tx(conn, |conn| {
             let delivered = app::deliver(conn, &voucher, &cmd, &me, now())?;
             finish(conn, delivered, ticket.as_ref())

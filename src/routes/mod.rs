@@ -22,6 +22,7 @@ pub mod pages;
 pub mod partner_api;
 pub mod partners;
 pub mod passwords;
+mod redeem_lock;
 pub mod redemptions_admin;
 pub mod roster;
 pub mod staff;
