@@ -246,10 +246,11 @@ async fn a_code_another_counter_holds_is_in_progress_after_its_own_refusals() {
         .guess_codes(&w.luqiao_counter.access, &w.luqiao_station, 2)
         .await;
     assert_problem(limited, 429, "RATE_LIMITED").await;
-    // The refusal gave the code's lock back: it is free for the next counter.
-    assert!(locks
-        .try_acquire(&format!("lock:redeem:{hash}"), std::time::Duration::from_secs(1))
-        .await
-        .unwrap()
-        .is_some());
+    // The 429 never took the lock of the code it was refused for, and the others gave the
+    // real code's back.
+    for code in [code.to_owned(), format!("{:016}", 2)] {
+        let hash = keys.lookup_hash(&zhijian::domain::voucher_code::VoucherCode::parse(&code).unwrap());
+        let (key, ttl) = (format!("lock:redeem:{hash}"), std::time::Duration::from_secs(1));
+        assert!(locks.try_acquire(&key, ttl).await.unwrap().is_some(), "{code}");
+    }
 }

@@ -153,10 +153,10 @@ async fn a_guess_and_a_lock_are_taken_together_and_given_back_together() {
     let (window, ttl) = (Duration::from_secs(60), Duration::from_secs(5));
     for locks in implementations().await {
         let kind = locks.kind();
-        let (hits, first) = locks.hit_and_acquire("guesses", window, "code", ttl).await;
+        let (hits, first) = locks.hit_and_acquire(("guesses", window, 10), "code", ttl).await;
         assert_eq!(hits.count, 1, "{kind}");
         let first = first.unwrap().expect("the lock was free");
-        let (hits, second) = locks.hit_and_acquire("guesses", window, "code", ttl).await;
+        let (hits, second) = locks.hit_and_acquire(("guesses", window, 10), "code", ttl).await;
         assert_eq!(hits.count, 2, "{kind}");
         assert!(second.unwrap().is_none(), "{kind}: the first holds it");
         // The first named a voucher: its guess is given back with its lock.
@@ -165,12 +165,21 @@ async fn a_guess_and_a_lock_are_taken_together_and_given_back_together() {
             .await
             .unwrap();
         assert_eq!(locks.peek("guesses").await.unwrap().count, 1, "{kind}");
-        let (hits, third) = locks.hit_and_acquire("guesses", window, "code", ttl).await;
+        let (hits, third) = locks.hit_and_acquire(("guesses", window, 10), "code", ttl).await;
         assert_eq!(hits.count, 2, "{kind}");
-        assert!(third.unwrap().is_some(), "{kind}: released");
+        let third = third.unwrap().expect("released");
         // A refund never creates a counter nor takes one below zero.
-        locks.release_and_refund(None, Some("absent")).await.unwrap();
+        locks
+            .release_and_refund(Some(&third), Some("absent"))
+            .await
+            .unwrap();
         assert_eq!(locks.peek("absent").await.unwrap().count, 0, "{kind}");
+        // Over the budget the lock is not even tried.
+        let (hits, over) = locks.hit_and_acquire(("guesses", window, 2), "code", ttl).await;
+        assert_eq!(hits.count, 3, "{kind}");
+        assert!(over.unwrap().is_none(), "{kind}");
+        let free = locks.try_acquire("code", ttl).await.unwrap();
+        assert!(free.is_some(), "{kind}: left free");
     }
 }
 
@@ -180,12 +189,12 @@ async fn a_lapsed_lease_gives_back_its_guess_but_not_the_next_holders_lock() {
     for locks in implementations().await {
         let kind = locks.kind();
         let (_, lapsed) = locks
-            .hit_and_acquire("guesses", window, "code", Duration::from_millis(300))
+            .hit_and_acquire(("guesses", window, 10), "code", Duration::from_millis(300))
             .await;
         let lapsed = lapsed.unwrap().expect("the lock was free");
         tokio::time::sleep(Duration::from_millis(500)).await;
         let (_, next) = locks
-            .hit_and_acquire("guesses", window, "code", Duration::from_secs(5))
+            .hit_and_acquire(("guesses", window, 10), "code", Duration::from_secs(5))
             .await;
         assert!(
             next.unwrap().is_some(),
@@ -197,7 +206,7 @@ async fn a_lapsed_lease_gives_back_its_guess_but_not_the_next_holders_lock() {
             .unwrap();
         assert_eq!(locks.peek("guesses").await.unwrap().count, 1, "{kind}");
         let (_, again) = locks
-            .hit_and_acquire("other", window, "code", Duration::from_secs(5))
+            .hit_and_acquire(("other", window, 10), "code", Duration::from_secs(5))
             .await;
         assert!(again.unwrap().is_none(), "{kind}: the next holder keeps it");
     }

@@ -82,27 +82,32 @@ impl Locks {
         }
     }
 
-    /// `hit` on `counter` and `try_acquire` of `lock`, in one round trip to Redis (a
-    /// counter's guess reserved and the code it typed locked, before the code is looked
-    /// at). The hits fall back to this instance's own while Redis is unreachable, as
-    /// `hit`'s do; the lock then reports the outage.
+    /// `hit` on `counter` (a fixed window of `window`) and, unless that made more than
+    /// `max` hits, `try_acquire` of `lock`, in one round trip to Redis: a counter's guess
+    /// reserved and the code it typed locked, before the code is looked at. Over `max`,
+    /// the lock is not tried (`Ok(None)`). The hits fall back to this instance's own while
+    /// Redis is unreachable, as `hit`'s do; the lock then reports the outage.
     pub async fn hit_and_acquire(
         &self,
-        counter: &str,
-        window: Duration,
+        (counter, window, max): (&str, Duration, u64),
         lock: &str,
         ttl: Duration,
     ) -> (Hits, Result<Option<Lease>, LockError>) {
         let token = Uuid::new_v4().to_string();
         let (hits, taken) = match self {
-            Self::Memory(m) => (m.hit(counter, window), Ok(m.try_acquire(lock, &token, ttl))),
-            Self::Redis(r, fallback) => match r.hit_and_acquire(counter, window, lock, &token, ttl).await {
-                Ok((hits, taken)) => (hits, Ok(taken)),
-                Err(e) => {
-                    tracing::warn!(error = %e, "counting in-process while Redis is unreachable");
-                    (fallback.hit(counter, window), Err(e))
+            Self::Memory(m) => {
+                let hits = m.hit(counter, window);
+                (hits, Ok(hits.count <= max && m.try_acquire(lock, &token, ttl)))
+            }
+            Self::Redis(r, fallback) => {
+                match r.hit_and_acquire((counter, window, max), lock, &token, ttl).await {
+                    Ok((hits, taken)) => (hits, Ok(taken)),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "counting in-process while Redis is unreachable");
+                        (fallback.hit(counter, window), Err(e))
+                    }
                 }
-            },
+            }
         };
         let lease = taken.map(|taken| {
             taken.then(|| Lease {

@@ -56,10 +56,13 @@ const HIT: &str = concat!(count_hit!(), "return {n, ttl}");
 
 const REFUND: &str = concat!(refund_hit!("KEYS[1]"), "return 0");
 
-/// `HIT` on KEYS[1], then the lock KEYS[2] taken for ARGV[3] ms by ARGV[2] unless held.
+/// `HIT` on KEYS[1], then, unless that made more than ARGV[4] hits, the lock KEYS[2] taken
+/// for ARGV[3] ms by ARGV[2] unless held.
 const HIT_AND_TAKE: &str = concat!(
     count_hit!(),
-    "if redis.call('SET', KEYS[2], ARGV[2], 'NX', 'PX', ARGV[3]) then return {n, ttl, 1} end
+    "if n <= tonumber(ARGV[4]) and redis.call('SET', KEYS[2], ARGV[2], 'NX', 'PX', ARGV[3]) then
+  return {n, ttl, 1}
+end
 return {n, ttl, 0}"
 );
 
@@ -218,19 +221,22 @@ impl RedisLocks {
         Ok(())
     }
 
-    /// `hit` on `counter` and `try_acquire` of `lock` in one round trip: the hits, and
-    /// whether the lock was taken.
+    /// `hit` on `counter` and, within `max` hits, `try_acquire` of `lock`, in one round
+    /// trip: the hits, and whether the lock was taken.
     pub async fn hit_and_acquire(
         &self,
-        counter: &str,
-        window: Duration,
+        (counter, window, max): (&str, Duration, u64),
         lock: &str,
         token: &str,
         ttl: Duration,
     ) -> Result<(Hits, bool), LockError> {
         let mut invocation = self.hit_and_take.key(self.key(counter));
         invocation.key(self.key(lock));
-        invocation.arg(millis(window)).arg(token).arg(millis(ttl));
+        invocation
+            .arg(millis(window))
+            .arg(token)
+            .arg(millis(ttl))
+            .arg(max);
         let (count, ttl_ms, taken): (u64, i64, i64) = self
             .call(|mut conn| async move { invocation.invoke_async(&mut conn).await })
             .await?;

@@ -81,16 +81,17 @@ pub async fn redeem(
     idempotent::run(&state, &who, keyed, |stored| stored, work).await
 }
 
-/// A decision made in `redeem_once`'s one trip to the database: whether the code named a
-/// voucher (its guess is then given back), and the answer.
+/// A decision made in `redeem_once`'s one trip to the database: whether the counter's
+/// guess is given back (every answer but "no such code"), and the answer.
 struct Decided {
-    known: bool,
+    refund: bool,
     answer: Result<(StatusCode, String), ApiError>,
 }
 
 /// One attempt: the guess reserved and the code locked (one round trip), then in one trip
 /// to the database the checks (`app::precheck`) and the hand-over behind the fence, then
-/// the guess given back for a known code and the lock released (one round trip).
+/// the guess given back (unless no voucher has the code) and the lock released (one round
+/// trip).
 async fn redeem_once(
     st: web::Data<AppState>,
     principal: Principal,
@@ -105,7 +106,7 @@ async fn redeem_once(
     let decided = db::run(&st.pool, move |conn| {
         // `CounterScope::load`'s role check; the stations are read with the voucher.
         principal.require(&[Role::Counter])?;
-        let (known, answer) = match app::precheck(conn, &me, &hash, &cmd.station_id, now()) {
+        let (refund, answer) = match app::precheck(conn, &me, &hash, &cmd.station_id, now()) {
             Err(RedeemRefusal::UnknownCode) => (false, Err(RedeemRefusal::UnknownCode.into())),
             Err(refusal) => (true, Err(refusal.into())),
             // Refusals first: a station not the counter's is told so, not "in progress".
@@ -115,10 +116,10 @@ async fn redeem_once(
                 hand_over(conn, &to, &cmd, &me, terminal.as_deref(), ticket.as_ref()),
             ),
         };
-        Ok::<_, ApiError>(Decided { known, answer })
+        Ok::<_, ApiError>(Decided { refund, answer })
     })
     .await;
-    hold.settle(&st, decided.as_ref().is_ok_and(|d| d.known)).await;
+    hold.settle(decided.as_ref().is_ok_and(|d| d.refund)).await;
     decided?.answer
 }
 

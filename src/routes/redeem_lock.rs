@@ -12,7 +12,7 @@ use crate::db;
 use crate::domain::ids::UserId;
 use crate::error::{ApiError, ErrorCode};
 use crate::http::throttle;
-use crate::locks::{Lease, LockError};
+use crate::locks::{Lease, LockError, Locks};
 use crate::state::AppState;
 
 /// Long enough for one redemption transaction; short enough that a crashed holder
@@ -51,31 +51,34 @@ fn counted(st: &AppState, attempt: Result<Option<Lease>, LockError>) -> Taken {
 }
 
 /// What a counter's redemption holds while its code is decided: one guess reserved
-/// against the counter's budget (`throttle::reserve_guess`) and the code's lock.
+/// against the counter's budget (`throttle::reserve_guess`) and the code's lock. Give both
+/// back with `settle`; a request dropped before that (the client went away) releases the
+/// lock in a task of its own and keeps the guess.
 pub struct Hold {
+    locks: Locks,
     guesses: String,
     taken: Taken,
 }
 
 impl Hold {
-    /// Reserves a guess for `counter` and takes the lock of `code_hash`, in one round trip.
-    /// 429 `RATE_LIMITED` (the lock given back, the guess kept) when the budget is spent.
+    /// Reserves a guess for `counter` and, within its budget, takes the lock of
+    /// `code_hash`, in one round trip. 429 `RATE_LIMITED` (the guess kept, the lock never
+    /// tried) when the budget is spent.
     pub async fn take(st: &AppState, counter: &UserId, code_hash: &str) -> Result<Self, ApiError> {
         let guesses = throttle::code_guess_key(counter);
-        let window = st.limits.code_guess_window;
-        let (hits, attempt) = st
-            .locks
-            .hit_and_acquire(&guesses, window, &key(code_hash), TTL)
-            .await;
-        let hold = Self {
+        let budget = (
+            guesses.as_str(),
+            st.limits.code_guess_window,
+            st.limits.code_guess_max,
+        );
+        let (hits, attempt) = st.locks.hit_and_acquire(budget, &key(code_hash), TTL).await;
+        // Over the budget the lock was not tried: nothing to give back.
+        throttle::judge_guess(st, hits)?;
+        Ok(Self {
+            locks: st.locks.clone(),
             guesses,
             taken: counted(st, attempt),
-        };
-        if let Err(refused) = throttle::judge_guess(st, hits) {
-            hold.settle(st, false).await;
-            return Err(refused);
-        }
-        Ok(hold)
+        })
     }
 
     /// Another counter holds the lock: once the code's own refusals are checked, the answer
@@ -84,16 +87,31 @@ impl Hold {
         matches!(self.taken, Taken::Busy)
     }
 
-    /// Gives the guess back when the code named a voucher (`known`) and releases the lock,
-    /// in one round trip.
-    pub async fn settle(self, st: &AppState, known: bool) {
-        let lease = match &self.taken {
+    /// Releases the lock and, with `refund`, gives the guess back, in one round trip.
+    /// Every answer but "no such code" (404) refunds: a refusal that depends on the code
+    /// existing must not cost more than one that does not.
+    pub async fn settle(mut self, refund: bool) {
+        let taken = std::mem::replace(&mut self.taken, Taken::Unavailable);
+        let lease = match &taken {
             Taken::Held(lease) => Some(lease),
             Taken::Busy | Taken::Unavailable => None,
         };
-        let refund = known.then_some(self.guesses.as_str());
-        if let Err(e) = st.locks.release_and_refund(lease, refund).await {
+        let refund = refund.then_some(self.guesses.as_str());
+        if let Err(e) = self.locks.release_and_refund(lease, refund).await {
             tracing::warn!(error = %e, "could not release a redemption lock or refund a guess; both expire on their own");
+        }
+    }
+}
+
+impl Drop for Hold {
+    fn drop(&mut self) {
+        let Taken::Held(lease) = std::mem::replace(&mut self.taken, Taken::Unavailable) else {
+            return;
+        };
+        // Not settled: the request was dropped mid-way. Without a runtime the lock expires.
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            let locks = self.locks.clone();
+            runtime.spawn(async move { locks.release(&lease).await });
         }
     }
 }
