@@ -145,14 +145,37 @@ async fn retries_with_the_same_key_on_postgres_make_one_voucher_and_one_redempti
     let a = Instance::start("retries-pg-a", &config, &[]).await;
     let b = Instance::start("retries-pg-b", &config, &[]).await;
     let scene = Scene::build(a.base(), &config, Size::default()).await;
+    let zhijian::db::DatabaseUrl::Postgres(url) = config.database_url.clone() else {
+        panic!("a PostgreSQL configuration")
+    };
+    let writer = another_pg_writer(url, Duration::from_secs(3));
     impatient(
-        "retries with the same key after 8 ms timeouts (PostgreSQL, two instances)",
+        "retries with the same key after 8 ms timeouts, while another process locks the audit trail against inserts for 100 ms of every 150 (PostgreSQL, two instances)",
         &config,
         vec![a.base(), b.base()],
         &scene,
         Duration::from_millis(8),
     )
     .await;
+    writer.join().unwrap();
+}
+
+/// Another process's long transactions on PostgreSQL: it locks `audit_events` against
+/// inserts (every claim and hand-over writes one) for 100 ms out of every 150 during
+/// `lasting`, so attempts wait past the clients' patience however fast they are otherwise.
+fn another_pg_writer(url: String, lasting: Duration) -> std::thread::JoinHandle<()> {
+    use diesel::connection::SimpleConnection;
+    std::thread::spawn(move || {
+        let mut conn = diesel::PgConnection::establish(&url).unwrap();
+        let until = Instant::now() + lasting;
+        while Instant::now() < until {
+            conn.batch_execute("BEGIN; LOCK TABLE audit_events IN SHARE ROW EXCLUSIVE MODE")
+                .unwrap();
+            std::thread::sleep(Duration::from_millis(100));
+            conn.batch_execute("COMMIT").unwrap();
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    })
 }
 
 #[tokio::test]
@@ -162,12 +185,33 @@ async fn retries_with_the_same_key_on_sqlite_make_one_voucher_and_one_redemption
     let config = sqlite_at(&dir.path().join("zhijian.db"));
     let a = Instance::start("retries-sqlite", &config, &[]).await;
     let scene = Scene::build(a.base(), &config, Size::default()).await;
+    let writer = another_writer(dir.path().join("zhijian.db"), Duration::from_secs(3));
     impatient(
-        "retries with the same key after 40 ms timeouts (SQLite)",
+        "retries with the same key after 40 ms timeouts, while another process takes SQLite's write lock for 100 ms of every 150 (SQLite)",
         &config,
         vec![a.base()],
         &scene,
         Duration::from_millis(40),
     )
     .await;
+    writer.join().unwrap();
+}
+
+/// Another process writing to the same SQLite file: it takes the write lock for 100 ms
+/// out of every 150 during `lasting`, so the service's writes wait for it (its busy
+/// timeout) past the clients' patience. Without it a SQLite that answers within 40 ms
+/// leaves the impatient clients nothing to retry.
+fn another_writer(path: std::path::PathBuf, lasting: Duration) -> std::thread::JoinHandle<()> {
+    use diesel::connection::SimpleConnection;
+    std::thread::spawn(move || {
+        let mut conn = diesel::SqliteConnection::establish(&path.to_string_lossy()).unwrap();
+        conn.batch_execute("PRAGMA busy_timeout = 15000").unwrap();
+        let until = Instant::now() + lasting;
+        while Instant::now() < until {
+            conn.batch_execute("BEGIN IMMEDIATE").unwrap();
+            std::thread::sleep(Duration::from_millis(100));
+            conn.batch_execute("COMMIT").unwrap();
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    })
 }
