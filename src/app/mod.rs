@@ -18,6 +18,7 @@ pub mod changes;
 pub mod claims;
 pub mod deliveries;
 pub mod expiry;
+pub mod lookups;
 pub mod membership;
 mod notices;
 pub mod org;

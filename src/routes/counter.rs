@@ -40,7 +40,13 @@ pub async fn lookup(
     let (keys, counter) = (state.voucher_keys.clone(), principal.user_id.clone());
     let found = db::run(&state.pool, move |conn| {
         let here = CounterScope::load(conn, &principal)?.serving(body.station_id.as_ref())?;
-        Ok::<_, ApiError>(app::look_up(conn, &keys, &body.code, &here, now())?)
+        Ok::<_, ApiError>(crate::app::lookups::look_up(
+            conn,
+            &keys,
+            &body.code,
+            &here,
+            now(),
+        )?)
     })
     .await;
     if !matches!(found, Ok(None)) {

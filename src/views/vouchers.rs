@@ -3,7 +3,7 @@
 use chrono::{DateTime, NaiveDateTime, Utc};
 use serde::Serialize;
 
-use crate::app::redemptions::Lookup;
+use crate::app::lookups::Lookup;
 use crate::domain::ids::{CampaignId, RedemptionId, StationId, UserId, VoucherId};
 use crate::domain::phone::{mask_name, Phone};
 use crate::domain::redemptions::{Redeemed, Redemption};
