@@ -190,7 +190,7 @@ where
     actix_web::web::block(move || {
         // Held until the work ends, even when the request is dropped meanwhile.
         let _turn = turn;
-        let got = pool.get();
+        let got = pool.checkout();
         pool.report(asked.elapsed(), got.is_err());
         let mut conn = got.map_err(RunError::from)?;
         f(&mut conn)

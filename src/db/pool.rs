@@ -9,8 +9,8 @@ use diesel::{Connection, PgConnection, SqliteConnection};
 
 use super::{DatabaseUrl, DbConnection};
 
-/// Told how long a request's work waited for a connection (its turn, then the checkout),
-/// and when it gave up: the metrics.
+/// Told how long a request's work (its turn, then the checkout) or a job waited for a
+/// connection, and when it gave up: the metrics.
 pub trait WaitEvents: Send + Sync + 'static {
     fn waited(&self, wait: Duration);
     fn gave_up(&self, wait: Duration);
@@ -30,8 +30,17 @@ pub struct DbPool {
 
 impl DbPool {
     /// A connection without a turn (jobs, start-up, the command line), waiting at most
-    /// the pool's connection timeout (5 s). Requests go through `db::run`.
+    /// the pool's connection timeout (5 s); the wait is reported as a request's is.
+    /// Requests go through `db::run`.
     pub fn get(&self) -> Result<r2d2::PooledConnection<Manager>, r2d2::PoolError> {
+        let asked = std::time::Instant::now();
+        let got = self.checkout();
+        self.report(asked.elapsed(), got.is_err());
+        got
+    }
+
+    /// A connection without a turn and without a report (`db::run` reports its whole wait).
+    pub(crate) fn checkout(&self) -> Result<r2d2::PooledConnection<Manager>, r2d2::PoolError> {
         self.inner.get()
     }
 
