@@ -116,12 +116,12 @@ impl Default for Metrics {
         );
         r.register(
             "db_pool_wait_seconds",
-            "Time a request (its turn, then the checkout) or a background job waited for a database connection",
+            "Time a request (its turn, then the checkout), a background job or start-up waited for a database connection",
             m.pool_wait.clone(),
         );
         r.register(
             "db_pool_timeouts",
-            "Requests or background jobs that got no database connection in time",
+            "Requests, background jobs or start-up checkouts that got no database connection in time",
             m.pool_timeouts.clone(),
         );
         r.register(

@@ -80,13 +80,14 @@ pub fn to_deliver(
 }
 
 /// Everything decided before the lock: the station is the counter's and the campaign's,
-/// the campaign delivers, and the voucher can be handed over now. Reads only.
+/// the campaign delivers, and the voucher can be handed over now. The voucher, with its
+/// code's keyed hash (what the redemption lock is keyed by). Reads only.
 pub fn precheck(
     conn: &mut DbConnection,
     scope: &CounterScope,
     cmd: &DeliverCommand,
     now: NaiveDateTime,
-) -> Result<Voucher, RedeemRefusal> {
+) -> Result<(Voucher, String), RedeemRefusal> {
     if !scope.has_station(&cmd.station_id) {
         return Err(RedeemRefusal::StationNotBound);
     }
@@ -101,7 +102,8 @@ pub fn precheck(
     if let Some(e) = redemptions::refusal(&voucher, live, now) {
         return Err(fence_refusal(conn, e)?);
     }
-    Ok(voucher)
+    let code_hash = voucher_reads::code_hash(conn, &voucher.id)?;
+    Ok((voucher, code_hash))
 }
 
 /// The hand-over at the door, behind the redemption fence. Call inside a write

@@ -44,7 +44,7 @@ impl DbPool {
         self.inner.get()
     }
 
-    /// Reports a request's wait for its connection, `gave_up` when it got none.
+    /// Reports a wait for a connection (a request's or a job's), `gave_up` when it got none.
     pub(crate) fn report(&self, wait: Duration, gave_up: bool) {
         match &self.events {
             Some(events) if gave_up => events.gave_up(wait),
@@ -117,8 +117,8 @@ pub fn connect(url: &DatabaseUrl, max_size: u32) -> Result<DbPool, r2d2::PoolErr
 }
 
 /// `connect`, with `events` told how long each `db::run` waited for its connection (turn
-/// and checkout) and of each that got none (the service's metrics). Jobs' and the command
-/// line's checkouts (`DbPool::get`) are not reported.
+/// and checkout), and each checkout without a turn (`DbPool::get`: jobs, start-up), and of
+/// each that got none (the service's metrics).
 pub fn connect_observed(
     url: &DatabaseUrl,
     max_size: u32,

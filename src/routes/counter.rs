@@ -125,7 +125,8 @@ async fn redeem_once(
         Ok::<_, ApiError>(Decided { refund, answer })
     })
     .await;
-    hold.settle(decided.as_ref().is_ok_and(|d| d.refund)).await;
+    // A failure before the decision (no connection in time) says nothing about the code.
+    hold.settle(decided.as_ref().map_or(true, |d| d.refund)).await;
     decided?.answer
 }
 

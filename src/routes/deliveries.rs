@@ -94,10 +94,7 @@ async fn deliver_once(
     let checked = cmd.clone();
     let (voucher, code_hash) = db::run(&st.pool, move |conn| {
         let scope = CounterScope::load(conn, &principal)?;
-        let voucher = app::precheck(conn, &scope, &checked, now())?;
-        // The lock is the code's, as at the counter (`redeem_lock`).
-        let code_hash = crate::domain::voucher_reads::code_hash(conn, &voucher.id)?;
-        Ok::<_, ApiError>((voucher, code_hash))
+        Ok::<_, ApiError>(app::precheck(conn, &scope, &checked, now())?)
     })
     .await?;
     fenced(&st, &code_hash, move |conn| {

@@ -52,8 +52,9 @@ fn counted(st: &AppState, attempt: Result<Option<Lease>, LockError>) -> Taken {
 
 /// What a counter's redemption holds while its code is decided: one guess reserved
 /// against the counter's budget (`throttle::reserve_guess`) and the code's lock. Give both
-/// back with `settle`; a request dropped before that (the client went away) releases the
-/// lock in a task of its own and keeps the guess.
+/// back with `settle`. A request dropped before that (the client went away) keeps the
+/// guess, and its lock expires with its TTL: its work may still be running on a blocking
+/// thread, and the lock must not be free while it does.
 pub struct Hold {
     locks: Locks,
     guesses: String,
@@ -87,31 +88,17 @@ impl Hold {
         matches!(self.taken, Taken::Busy)
     }
 
-    /// Releases the lock and, with `refund`, gives the guess back, in one round trip.
-    /// Every answer but "no such code" (404) refunds: a refusal that depends on the code
-    /// existing must not cost more than one that does not.
-    pub async fn settle(mut self, refund: bool) {
-        let taken = std::mem::replace(&mut self.taken, Taken::Unavailable);
-        let lease = match &taken {
+    /// Releases the lock and, with `refund`, gives the guess back, in one round trip. The
+    /// caller refunds for every answer but "no such code" (404): an answer that depends on
+    /// the code existing must not cost more than one that does not.
+    pub async fn settle(self, refund: bool) {
+        let lease = match &self.taken {
             Taken::Held(lease) => Some(lease),
             Taken::Busy | Taken::Unavailable => None,
         };
         let refund = refund.then_some(self.guesses.as_str());
         if let Err(e) = self.locks.release_and_refund(lease, refund).await {
             tracing::warn!(error = %e, "could not release a redemption lock or refund a guess; both expire on their own");
-        }
-    }
-}
-
-impl Drop for Hold {
-    fn drop(&mut self) {
-        let Taken::Held(lease) = std::mem::replace(&mut self.taken, Taken::Unavailable) else {
-            return;
-        };
-        // Not settled: the request was dropped mid-way. Without a runtime the lock expires.
-        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
-            let locks = self.locks.clone();
-            runtime.spawn(async move { locks.release(&lease).await });
         }
     }
 }
