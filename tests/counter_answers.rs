@@ -67,11 +67,6 @@ async fn luqiao_code(app: &TestApp, w: &world::World) -> String {
     v["code"].as_str().unwrap().to_owned()
 }
 
-async fn redeem(app: &TestApp, token: &str, code: &str, station: &str) -> reqwest::Response {
-    let body = json!({"code": code, "station_id": station});
-    app.post_auth("/api/v1/counter/redemptions", token, &body).await
-}
-
 #[tokio::test]
 async fn a_second_redemption_says_when_in_beijing_time_and_where_by_name() {
     let app = spawn_app().await;
@@ -94,7 +89,9 @@ async fn a_second_redemption_says_when_in_beijing_time_and_where_by_name() {
     let first: Value = first.json().await.unwrap();
     assert_eq!(first["terminal_id"], "前台1号");
 
-    let again = redeem(&app, &w.luqiao_counter.access, code, &w.luqiao_station).await;
+    let again = app
+        .redeem(&w.luqiao_counter.access, code, &w.luqiao_station)
+        .await;
     let problem = assert_problem(again, 409, "ALREADY_REDEEMED").await;
     let at = first["redeemed_at"].as_str().unwrap();
     assert!(at.ends_with('Z'), "{at}");
@@ -123,7 +120,9 @@ async fn station_not_allowed_says_which_of_the_two_it_is() {
     let w = app.world().await;
     let code = &luqiao_code(&app, &w).await;
     // The campaign's own station, but this counter is not bound to it.
-    let not_bound = redeem(&app, &w.jiaojiang_counter.access, code, &w.luqiao_station).await;
+    let not_bound = app
+        .redeem(&w.jiaojiang_counter.access, code, &w.luqiao_station)
+        .await;
     let not_bound = assert_problem(not_bound, 403, "STATION_NOT_ALLOWED").await;
     assert!(
         not_bound["detail"].as_str().unwrap().contains("未绑定"),
@@ -142,7 +141,7 @@ async fn station_not_allowed_says_which_of_the_two_it_is() {
         (&jinqing.access, &w.luqiao_station_2),
         (&w.jiaojiang_counter.access, &w.jiaojiang_station),
     ] {
-        let elsewhere = redeem(&app, token, code, station).await;
+        let elsewhere = app.redeem(token, code, station).await;
         let elsewhere = assert_problem(elsewhere, 403, "STATION_NOT_ALLOWED").await;
         assert!(
             elsewhere["detail"].as_str().unwrap().contains("不在本活动"),
@@ -152,10 +151,14 @@ async fn station_not_allowed_says_which_of_the_two_it_is() {
     }
     // A code that names nothing: the station is still judged first.
     let nothing = &format!("{}{}", if code.starts_with('A') { 'B' } else { 'A' }, &code[1..]);
-    let unknown_unbound = redeem(&app, &w.jiaojiang_counter.access, nothing, &w.luqiao_station).await;
+    let unknown_unbound = app
+        .redeem(&w.jiaojiang_counter.access, nothing, &w.luqiao_station)
+        .await;
     let unknown_unbound = assert_problem(unknown_unbound, 403, "STATION_NOT_ALLOWED").await;
     assert_eq!(unknown_unbound["detail"], not_bound["detail"]);
-    let unknown_here = redeem(&app, &w.luqiao_counter.access, nothing, &w.luqiao_station).await;
+    let unknown_here = app
+        .redeem(&w.luqiao_counter.access, nothing, &w.luqiao_station)
+        .await;
     assert_problem(unknown_here, 404, "VOUCHER_NOT_FOUND").await;
 }
 
@@ -214,14 +217,16 @@ async fn a_code_another_counter_holds_is_in_progress_after_its_own_refusals() {
         .expect("nobody holds it yet");
     // A station not the counter's is still the first answer.
     assert_problem(
-        redeem(&app, &w.jiaojiang_counter.access, code, &w.luqiao_station).await,
+        app.redeem(&w.jiaojiang_counter.access, code, &w.luqiao_station)
+            .await,
         403,
         "STATION_NOT_ALLOWED",
     )
     .await;
     for _ in 0..3 {
         assert_problem(
-            redeem(&app, &w.luqiao_counter.access, code, &w.luqiao_station).await,
+            app.redeem(&w.luqiao_counter.access, code, &w.luqiao_station)
+                .await,
             423,
             "REDEMPTION_IN_PROGRESS",
         )
@@ -229,14 +234,15 @@ async fn a_code_another_counter_holds_is_in_progress_after_its_own_refusals() {
     }
     locks.release(&held).await.unwrap();
     assert_eq!(
-        redeem(&app, &w.luqiao_counter.access, code, &w.luqiao_station)
+        app.redeem(&w.luqiao_counter.access, code, &w.luqiao_station)
             .await
             .status()
             .as_u16(),
         201
     );
     assert_problem(
-        redeem(&app, &w.luqiao_counter.access, code, &w.luqiao_station).await,
+        app.redeem(&w.luqiao_counter.access, code, &w.luqiao_station)
+            .await,
         409,
         "ALREADY_REDEEMED",
     )

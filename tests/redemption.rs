@@ -18,15 +18,6 @@ async fn voucher(app: &TestApp, campaign: &str) -> (String, Value) {
     (rider.access, voucher)
 }
 
-async fn redeem(app: &TestApp, token: &str, code: &str, station: &str) -> reqwest::Response {
-    app.post_auth(
-        "/api/v1/counter/redemptions",
-        token,
-        &json!({"code": code, "station_id": station}),
-    )
-    .await
-}
-
 fn count(statuses: &[u16], status: u16) -> usize {
     statuses.iter().filter(|s| **s == status).count()
 }
@@ -93,14 +84,7 @@ async fn of_k_concurrent_redemptions_exactly_one_wins() {
         let (_, v) = voucher(&app, &campaign).await;
         let code = v["code"].as_str().unwrap();
         // Different counters and the same counter twice over.
-        let tries = (0..k).map(|i| {
-            redeem(
-                &app,
-                &counters[i % counters.len()].access,
-                code,
-                &w.luqiao_station,
-            )
-        });
+        let tries = (0..k).map(|i| app.redeem(&counters[i % counters.len()].access, code, &w.luqiao_station));
         let statuses: Vec<u16> = join_all(tries)
             .await
             .iter()
@@ -153,24 +137,24 @@ async fn a_second_redemption_says_when_and_where_the_first_was() {
     let w = app.world().await;
     let campaign = app.luqiao_campaign(&w, 5).await;
     let (_, v) = voucher(&app, &campaign).await;
-    let first: Value = redeem(
-        &app,
-        &w.luqiao_counter.access,
-        v["code"].as_str().unwrap(),
-        &w.luqiao_station,
-    )
-    .await
-    .json()
-    .await
-    .unwrap();
+    let first: Value = app
+        .redeem(
+            &w.luqiao_counter.access,
+            v["code"].as_str().unwrap(),
+            &w.luqiao_station,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(first["voucher_id"], v["id"]);
-    let again = redeem(
-        &app,
-        &w.luqiao_counter.access,
-        v["code"].as_str().unwrap(),
-        &w.luqiao_station,
-    )
-    .await;
+    let again = app
+        .redeem(
+            &w.luqiao_counter.access,
+            v["code"].as_str().unwrap(),
+            &w.luqiao_station,
+        )
+        .await;
     let problem = assert_problem(again, 409, "ALREADY_REDEEMED").await;
     assert_eq!(problem["redeemed_at"], first["redeemed_at"]);
     assert_eq!(problem["station_id"], w.luqiao_station.as_str());
@@ -199,7 +183,7 @@ async fn two_instances_sharing_the_database_redeem_once() {
         let code = v["code"].as_str().unwrap();
         let tries = (0..12).map(|i| {
             let app = [&a, &b, &c][i % 3];
-            redeem(app, &w.luqiao_counter.access, code, &w.luqiao_station)
+            app.redeem(&w.luqiao_counter.access, code, &w.luqiao_station)
         });
         let statuses: Vec<u16> = join_all(tries)
             .await
@@ -237,7 +221,7 @@ async fn with_redis_gone_the_database_fence_still_holds_and_a_restart_is_picked_
         (Some("degraded"), Some("down"))
     );
     let code = v["code"].as_str().unwrap();
-    let tries = (0..8).map(|_| redeem(&app, &w.luqiao_counter.access, code, &w.luqiao_station));
+    let tries = (0..8).map(|_| app.redeem(&w.luqiao_counter.access, code, &w.luqiao_station));
     let statuses: Vec<u16> = join_all(tries)
         .await
         .iter()
@@ -247,22 +231,14 @@ async fn with_redis_gone_the_database_fence_still_holds_and_a_restart_is_picked_
     assert_eq!(count(&statuses, 409), 7, "{statuses:?}");
     // Guessing is still cut off: the instance counts on its own while Redis is away.
     for i in 0..10 {
-        let miss = redeem(
-            &app,
-            &w.luqiao_counter.access,
-            &format!("{i:016}"),
-            &w.luqiao_station,
-        )
-        .await;
+        let miss = app
+            .redeem(&w.luqiao_counter.access, &format!("{i:016}"), &w.luqiao_station)
+            .await;
         assert_problem(miss, 404, "VOUCHER_NOT_FOUND").await;
     }
-    let cut_off = redeem(
-        &app,
-        &w.luqiao_counter.access,
-        "0000-0000-0000-0099",
-        &w.luqiao_station,
-    )
-    .await;
+    let cut_off = app
+        .redeem(&w.luqiao_counter.access, "0000-0000-0000-0099", &w.luqiao_station)
+        .await;
     assert_problem(cut_off, 429, "RATE_LIMITED").await;
 
     // Redis comes back empty (no locks, no counters): the service reconnects on its own.
@@ -287,8 +263,7 @@ async fn with_redis_gone_the_database_fence_still_holds_and_a_restart_is_picked_
     assert!(ready, "Redis seen again once it is back");
     let (_, next) = voucher(&app, &campaign).await;
     let tries = (0..8).map(|_| {
-        redeem(
-            &app,
+        app.redeem(
             &w.luqiao_counter.access,
             next["code"].as_str().unwrap(),
             &w.luqiao_station,
@@ -339,13 +314,8 @@ async fn expired_cancelled_and_revoked_vouchers_are_refused_by_name() {
         expired["id"].as_str().unwrap()
     ));
     assert_problem(
-        redeem(
-            &app,
-            counter,
-            expired["code"].as_str().unwrap(),
-            &w.luqiao_station,
-        )
-        .await,
+        app.redeem(counter, expired["code"].as_str().unwrap(), &w.luqiao_station)
+            .await,
         409,
         "VOUCHER_EXPIRED",
     )
@@ -359,13 +329,8 @@ async fn expired_cancelled_and_revoked_vouchers_are_refused_by_name() {
     )
     .await;
     assert_problem(
-        redeem(
-            &app,
-            counter,
-            cancelled["code"].as_str().unwrap(),
-            &w.luqiao_station,
-        )
-        .await,
+        app.redeem(counter, cancelled["code"].as_str().unwrap(), &w.luqiao_station)
+            .await,
         409,
         "VOUCHER_CANCELLED",
     )
@@ -391,13 +356,8 @@ async fn expired_cancelled_and_revoked_vouchers_are_refused_by_name() {
         200
     );
     assert_problem(
-        redeem(
-            &app,
-            counter,
-            revoked["code"].as_str().unwrap(),
-            &w.luqiao_station,
-        )
-        .await,
+        app.redeem(counter, revoked["code"].as_str().unwrap(), &w.luqiao_station)
+            .await,
         409,
         "VOUCHER_REVOKED",
     )
@@ -422,13 +382,15 @@ async fn counters_redeem_only_at_their_own_stations() {
     let code = v["code"].as_str().unwrap();
     // Another district's counter, at its own station or claiming to be at ours.
     assert_problem(
-        redeem(&app, &w.jiaojiang_counter.access, code, &w.jiaojiang_station).await,
+        app.redeem(&w.jiaojiang_counter.access, code, &w.jiaojiang_station)
+            .await,
         403,
         "STATION_NOT_ALLOWED",
     )
     .await;
     assert_problem(
-        redeem(&app, &w.jiaojiang_counter.access, code, &w.luqiao_station).await,
+        app.redeem(&w.jiaojiang_counter.access, code, &w.luqiao_station)
+            .await,
         403,
         "STATION_NOT_ALLOWED",
     )
@@ -443,13 +405,13 @@ async fn counters_redeem_only_at_their_own_stations() {
         )
         .await;
     assert_problem(
-        redeem(&app, &second.access, code, &w.luqiao_station_2).await,
+        app.redeem(&second.access, code, &w.luqiao_station_2).await,
         403,
         "STATION_NOT_ALLOWED",
     )
     .await;
     assert_eq!(
-        redeem(&app, &w.luqiao_counter.access, code, &w.luqiao_station)
+        app.redeem(&w.luqiao_counter.access, code, &w.luqiao_station)
             .await
             .status()
             .as_u16(),
@@ -496,7 +458,8 @@ async fn an_admin_reverses_a_redemption_within_24_hours() {
     let campaign = app.luqiao_campaign(&w, 5).await;
     let (owner, v) = voucher(&app, &campaign).await;
     let code = v["code"].as_str().unwrap();
-    let r: Value = redeem(&app, &w.luqiao_counter.access, code, &w.luqiao_station)
+    let r: Value = app
+        .redeem(&w.luqiao_counter.access, code, &w.luqiao_station)
         .await
         .json()
         .await
@@ -553,7 +516,8 @@ async fn an_admin_reverses_a_redemption_within_24_hours() {
     assert_eq!(log["items"].as_array().unwrap().len(), 1);
 
     // Redeemed again, then too late to reverse.
-    let again: Value = redeem(&app, &w.luqiao_counter.access, code, &w.luqiao_station)
+    let again: Value = app
+        .redeem(&w.luqiao_counter.access, code, &w.luqiao_station)
         .await
         .json()
         .await

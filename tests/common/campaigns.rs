@@ -17,18 +17,22 @@ pub fn courier_rules() -> Value {
 }
 
 impl TestApp {
+    /// The counter `token` redeems `code` at `station` (`POST /counter/redemptions`).
+    pub async fn redeem(&self, token: &str, code: &str, station: &str) -> reqwest::Response {
+        let body = json!({"code": code, "station_id": station});
+        self.post_auth("/api/v1/counter/redemptions", token, &body).await
+    }
+
     /// The counter `token` redeems `guesses` codes that name no voucher at `station`, each
     /// answered 404, then one more: the answer to that one (429 once the counter's budget
     /// is `guesses`).
     pub async fn guess_codes(&self, token: &str, station: &str, guesses: usize) -> reqwest::Response {
-        let redeem = |i: usize| {
-            let body = json!({"code": format!("{i:016}"), "station_id": station});
-            async move { self.post_auth("/api/v1/counter/redemptions", token, &body).await }
-        };
+        let guess = |i: usize| format!("{i:016}");
         for i in 0..guesses {
-            super::assert_problem(redeem(i).await, 404, "VOUCHER_NOT_FOUND").await;
+            let answer = self.redeem(token, &guess(i), station).await;
+            super::assert_problem(answer, 404, "VOUCHER_NOT_FOUND").await;
         }
-        redeem(guesses).await
+        self.redeem(token, &guess(guesses), station).await
     }
 
     /// A draft campaign of `union` with the given stock and rules, redeemable at `stations`.
