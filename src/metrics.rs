@@ -48,6 +48,9 @@ pub struct Metrics {
     pub requests: Family<RequestLabels, Counter>,
     pub latency: Family<RouteLabels, Histogram>,
     pub claims: Family<Outcome, Counter>,
+    /// Created vouchers by the path that made them (`routes::claims`): `one_statement`,
+    /// `read_then_statement` or `transaction`.
+    pub claim_paths: Family<Outcome, Counter>,
     pub redemptions: Family<HandOverOutcome, Counter>,
     /// Redemption locks: `acquired`, `busy` (another counter holds it) or `unavailable`
     /// (the lock service is down: the database fence decides alone).
@@ -77,6 +80,7 @@ impl Default for Metrics {
             requests: Family::default(),
             latency: Family::new_with_constructor(seconds),
             claims: Family::default(),
+            claim_paths: Family::default(),
             redemptions: Family::default(),
             locks: Family::default(),
             pool_wait: seconds(),
@@ -103,6 +107,11 @@ impl Default for Metrics {
             "claims",
             "Claims by outcome (created or the refusal's code)",
             m.claims.clone(),
+        );
+        r.register(
+            "claim_paths",
+            "Created vouchers by the path that made them: one_statement, read_then_statement or transaction",
+            m.claim_paths.clone(),
         );
         r.register(
             "redemptions",

@@ -149,6 +149,7 @@ impl Application {
             allocation_plan: config.allocation_plan(),
             metrics,
             metrics_token: config.metrics_token.clone(),
+            open_campaigns: Default::default(),
         });
         crate::domain::audit::use_key(&state.voucher_keys);
 

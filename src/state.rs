@@ -27,4 +27,6 @@ pub struct AppState {
     pub metrics: crate::metrics::Metrics,
     /// `METRICS_TOKEN`: when set, `GET /metrics` wants it as a bearer token.
     pub metrics_token: Option<String>,
+    /// Campaigns open for claims, as this instance last read them (first claims).
+    pub open_campaigns: std::sync::Arc<crate::app::open_campaigns::OpenCampaigns>,
 }

@@ -178,9 +178,10 @@ async fn run_all(
     )
     .await;
     println!(
-        "P1 service: {}; RSS now {:.0} MB",
+        "P1 service: {}; RSS now {:.0} MB; vouchers by path: {}",
         crate::load::describe(&p1),
-        service.rss_mb()
+        service.rss_mb(),
+        service.metrics("zhijian_claim_paths_total").await?
     );
     let codes = Arc::new(p1.kept.clone());
 

@@ -65,6 +65,20 @@ impl Service {
     pub fn rss_mb(&self) -> f64 {
         rss_mb(self.pid())
     }
+
+    /// The service's `/metrics` lines that start with `prefix`, without it, joined by ", ".
+    pub async fn metrics(&self, prefix: &str) -> anyhow::Result<String> {
+        let text = reqwest::Client::builder()
+            .no_proxy()
+            .build()?
+            .get(format!("{}/metrics", self.base))
+            .send()
+            .await?
+            .text()
+            .await?;
+        let lines: Vec<&str> = text.lines().filter_map(|l| l.strip_prefix(prefix)).collect();
+        Ok(lines.join(", "))
+    }
 }
 
 impl Drop for Service {

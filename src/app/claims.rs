@@ -5,9 +5,9 @@ use chrono::NaiveDateTime;
 use super::changes;
 use crate::db::DbConnection;
 use crate::domain::campaigns::Campaign;
-use crate::domain::claim_statement;
+use crate::domain::claim_statement::{self, FirstClaim};
 use crate::domain::eligibility::{self, Assessment, Closed};
-use crate::domain::ids::{CampaignId, UserId, VoucherId};
+use crate::domain::ids::{CampaignId, SessionId, UserId, VoucherId};
 use crate::domain::releases;
 use crate::domain::rules::Reason;
 use crate::domain::voucher_claims::{self, ClaimError};
@@ -156,6 +156,27 @@ pub fn claim_at_once(
         return Ok(None);
     };
     let voucher = claim_statement::claim(pg, campaign, &cmd.worker, claim_no, keys, now)?;
+    Ok(voucher.map(|v| (v, campaign.title.clone(), campaign.item_name.clone())))
+}
+
+/// A worker's first voucher of a campaign read lately (`app::open_campaigns`), decided and
+/// written in one statement with nothing read before (`claim_statement::first`), on
+/// PostgreSQL. `session`: the worker's session to check in the statement (`None`: checked
+/// already). `Ok(None)`: declined, or SQLite; nothing written, and the caller decides as
+/// before. Inside a transaction, a decline after a unique violation leaves it aborted.
+pub fn claim_first(
+    conn: &mut DbConnection,
+    remembered: &FirstClaim,
+    worker: &UserId,
+    session: Option<&SessionId>,
+    keys: &VoucherKeys,
+    now: NaiveDateTime,
+) -> Result<Option<WalletEntry>, ClaimRefusal> {
+    let DbConnection::Postgres(pg) = conn else {
+        return Ok(None);
+    };
+    let voucher = claim_statement::first(pg, remembered, worker, session, keys, now)?;
+    let campaign = &remembered.campaign;
     Ok(voucher.map(|v| (v, campaign.title.clone(), campaign.item_name.clone())))
 }
 

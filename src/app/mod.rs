@@ -21,6 +21,7 @@ pub mod expiry;
 pub mod lookups;
 pub mod membership;
 mod notices;
+pub mod open_campaigns;
 pub mod org;
 pub mod partners;
 pub mod passwords;

@@ -1,4 +1,4 @@
-//! Hand-written PostgreSQL statements that stay prepared on their connection.
+//! Hand-written statements that stay prepared on their connection.
 //!
 //! Why: diesel's `sql_query` (like its `UPDATE` and `sql` literals) marks a statement
 //! unsafe to cache, so PostgreSQL parses and plans it on every call. For the hot path's
@@ -10,7 +10,8 @@ use chrono::NaiveDateTime;
 use diesel::pg::Pg;
 use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
 use diesel::sql_types::{Integer, Nullable, Text, Timestamp, Untyped};
-use diesel::{PgConnection, QueryResult, RunQueryDsl};
+use diesel::sqlite::Sqlite;
+use diesel::{PgConnection, QueryResult, RunQueryDsl, SqliteConnection};
 
 /// One bind value of a `Fixed` statement.
 #[derive(Debug, Clone, Copy)]
@@ -29,39 +30,50 @@ pub enum Bind<'a> {
 /// of a value is a bind of its own). Load rows with `QueryableByName` types.
 #[derive(Debug)]
 pub struct Fixed<'a> {
-    sql: &'static str,
+    sql: &'a str,
     binds: Vec<Bind<'a>>,
 }
 
 impl<'a> Fixed<'a> {
     /// `sql` with one `?` per value in `binds`, in order (checked when the statement is
-    /// run, before anything is sent).
-    pub fn new(sql: &'static str, binds: Vec<Bind<'a>>) -> Self {
+    /// run, before anything is sent). A text built at run time (`rule_sql`) is cached
+    /// like a constant one: by its text.
+    pub fn new(sql: &'a str, binds: Vec<Bind<'a>>) -> Self {
         Self { sql, binds }
     }
 }
 
-impl QueryFragment<Pg> for Fixed<'_> {
-    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
-        let mut parts = self.sql.split('?');
-        if parts.clone().count() != self.binds.len() + 1 {
-            return Err(diesel::result::Error::QueryBuilderError(
-                "a fixed statement's placeholders and binds differ in number".into(),
-            ));
-        }
-        out.push_sql(parts.next().unwrap_or_default());
-        for (bind, part) in self.binds.iter().zip(parts) {
-            match bind {
-                Bind::Text(v) => out.push_bind_param::<Text, str>(v)?,
-                Bind::NullableText(v) => out.push_bind_param::<Nullable<Text>, Option<&str>>(v)?,
-                Bind::Int(v) => out.push_bind_param::<Integer, i32>(v)?,
-                Bind::Time(v) => out.push_bind_param::<Timestamp, NaiveDateTime>(v)?,
+/// The same walk for each backend (PostgreSQL numbers the placeholders, SQLite keeps `?`).
+macro_rules! walk_for {
+    ($backend:ty, $conn:ty) => {
+        impl QueryFragment<$backend> for Fixed<'_> {
+            fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, $backend>) -> QueryResult<()> {
+                let mut parts = self.sql.split('?');
+                if parts.clone().count() != self.binds.len() + 1 {
+                    return Err(diesel::result::Error::QueryBuilderError(
+                        "a fixed statement's placeholders and binds differ in number".into(),
+                    ));
+                }
+                out.push_sql(parts.next().unwrap_or_default());
+                for (bind, part) in self.binds.iter().zip(parts) {
+                    match bind {
+                        Bind::Text(v) => out.push_bind_param::<Text, str>(v)?,
+                        Bind::NullableText(v) => out.push_bind_param::<Nullable<Text>, Option<&str>>(v)?,
+                        Bind::Int(v) => out.push_bind_param::<Integer, i32>(v)?,
+                        Bind::Time(v) => out.push_bind_param::<Timestamp, NaiveDateTime>(v)?,
+                    }
+                    out.push_sql(part);
+                }
+                Ok(())
             }
-            out.push_sql(part);
         }
-        Ok(())
-    }
+
+        impl RunQueryDsl<$conn> for Fixed<'_> {}
+    };
 }
+
+walk_for!(Pg, PgConnection);
+walk_for!(Sqlite, SqliteConnection);
 
 // Not a static query id: diesel then caches the statement by its text and bind types.
 impl QueryId for Fixed<'_> {
@@ -72,5 +84,3 @@ impl QueryId for Fixed<'_> {
 impl Query for Fixed<'_> {
     type SqlType = Untyped;
 }
-
-impl RunQueryDsl<PgConnection> for Fixed<'_> {}

@@ -31,6 +31,7 @@ pub mod redemptions;
 pub mod releases;
 pub mod roster;
 pub mod rule_input;
+pub mod rule_sql;
 pub mod rules;
 pub mod staff;
 pub mod standing;

@@ -8,6 +8,7 @@ pub mod audit;
 pub mod campaign_reports;
 pub mod campaigns;
 pub mod campaigns_admin;
+pub mod claims;
 pub mod counter;
 pub mod deliveries;
 pub mod directory;
@@ -62,7 +63,7 @@ routes! {
     // Launch morning's routes first: actix tries the routes in this order, running a
     // regular expression for each one with a `{…}` segment, and no two patterns here
     // match the same path, so the order changes only the time it takes.
-    "/api/v1/campaigns/{id}/claims" => { POST: campaigns::claim },
+    "/api/v1/campaigns/{id}/claims" => { POST: claims::claim },
     "/api/v1/campaigns/{id}/eligibility" => { GET: campaigns::eligibility },
     "/api/v1/counter/redemptions" => { GET: counter::today, POST: counter::redeem },
     "/api/v1/counter/lookups" => { POST: counter::lookup },

@@ -1,0 +1,57 @@
+//! The campaigns open for claims that this instance has read lately, each ready for a
+//! one-statement first claim (`claim_statement::first`).
+//!
+//! Nothing here is trusted: the statement holds only while the campaign's `updated_at`
+//! is the one remembered (every edit and status change sets it) and checks the status,
+//! window and due batches itself, so a stale entry costs one declined statement, after
+//! which the claim's own read brings the entry up to date. Every instance keeps its own.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+use crate::domain::campaigns::{Campaign, CampaignMode, CampaignStatus};
+use crate::domain::claim_statement::FirstClaim;
+use crate::domain::ids::CampaignId;
+
+/// Campaigns remembered at most; with that many the memory is cleared (a national
+/// campaign season has hundreds open at once).
+pub const CAPACITY: usize = 10_000;
+
+/// The memory of one instance.
+#[derive(Debug, Default)]
+pub struct OpenCampaigns {
+    by_id: RwLock<HashMap<CampaignId, Arc<FirstClaim>>>,
+}
+
+impl OpenCampaigns {
+    /// The campaign as last read, if it was open for claims then.
+    pub fn get(&self, id: &CampaignId) -> Option<Arc<FirstClaim>> {
+        self.by_id.read().ok()?.get(id).cloned()
+    }
+
+    /// Remembers `campaign` as just read when it is open for claims (published, workers
+    /// claim); forgets it otherwise. A campaign whose rules cannot be read is forgotten:
+    /// its claims are refused on the path that reads them.
+    pub fn note(&self, campaign: &Campaign) {
+        let open = campaign.status == CampaignStatus::Published && campaign.mode == CampaignMode::Claim;
+        let current = self.get(&campaign.id);
+        if open && current.is_some_and(|c| c.campaign.updated_at == campaign.updated_at) {
+            return;
+        }
+        let first = open.then(|| FirstClaim::new(campaign.clone()).ok()).flatten();
+        let Ok(mut map) = self.by_id.write() else {
+            return;
+        };
+        match first {
+            Some(first) => {
+                if map.len() >= CAPACITY {
+                    map.clear();
+                }
+                map.insert(campaign.id.clone(), Arc::new(first));
+            }
+            None => {
+                map.remove(&campaign.id);
+            }
+        }
+    }
+}
