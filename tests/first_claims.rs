@@ -28,6 +28,17 @@ async fn paths(app: &TestApp) -> (f64, f64, f64) {
     )
 }
 
+/// The user id a token names (its `sub`), read without asking the service.
+fn subject(token: &str) -> String {
+    use base64::Engine;
+    let payload = token.split('.').nth(1).unwrap();
+    let claims = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload)
+        .unwrap();
+    let claims: Value = serde_json::from_slice(&claims).unwrap();
+    claims["sub"].as_str().unwrap().to_owned()
+}
+
 async fn remaining(app: &TestApp, campaign: &str, token: &str) -> i64 {
     let shown: Value = app
         .get_auth(&format!("/api/v1/campaigns/{campaign}"), token)
@@ -106,12 +117,32 @@ async fn what_the_first_statement_declines_is_refused_with_its_reasons() {
     let riders = app.riders(3).await;
     assert_eq!(app.claim(&campaign, &riders[0].access).await.status(), 201);
 
+    let before = paths(&app).await;
     // A session ended a moment ago.
     assert_eq!(app.logout(&riders[1].refresh).await.status(), 204);
     assert_problem(
         app.claim(&campaign, &riders[1].access).await,
         401,
         "TOKEN_REVOKED",
+    )
+    .await;
+    // Staff cannot claim; nor can a worker who must change their password first.
+    assert_problem(
+        app.claim(&campaign, &w.luqiao_counter.access).await,
+        403,
+        "FORBIDDEN",
+    )
+    .await;
+    let forced = app.riders(1).await.remove(0);
+    // Its id from the token itself: a request would have its session check remembered.
+    let forced_id = subject(&forced.access);
+    app.sql(&format!(
+        "UPDATE users SET password_change_required = TRUE WHERE id = '{forced_id}'"
+    ));
+    assert_problem(
+        app.claim(&campaign, &forced.access).await,
+        403,
+        "PASSWORD_CHANGE_REQUIRED",
     )
     .await;
     // A worker the rules do not admit is told why.
@@ -134,6 +165,7 @@ async fn what_the_first_statement_declines_is_refused_with_its_reasons() {
         .map(|r| r["code"].as_str().unwrap())
         .collect();
     assert_eq!(codes, ["OCCUPATION_NOT_COVERED", "REGION_NOT_COVERED"]);
+    assert_eq!(paths(&app).await, before, "no voucher for any of them");
     // A paused campaign, then published again.
     let act = |verb: &str| format!("/api/v1/admin/campaigns/{campaign}/{verb}");
     assert_eq!(
@@ -203,4 +235,32 @@ async fn parallel_first_claims_make_one_voucher_a_worker_and_never_oversell() {
     assert_eq!(remaining(&app, &campaign, &riders[0].access).await, 0);
     let stats = app.stats(&campaign, &w.luqiao_admin.access).await;
     assert_eq!(stats["claimed"], 5, "{stats}");
+}
+
+#[tokio::test]
+async fn a_member_s_first_claim_under_membership_rules_is_one_statement() {
+    let app = spawn_app().await;
+    let w = app.world().await;
+    let rules = json!([
+        {"type": "membership_required"},
+        {"type": "member_of", "union_id": w.city},
+        {"type": "member_since_before", "date": "2099-01-01"}
+    ]);
+    let campaign = app
+        .campaign(&w.luqiao_admin.access, &w.luqiao, 10, rules, &[&w.luqiao_station])
+        .await;
+    let (_, first, _) = app.member(&w.luqiao, &w.luqiao_admin).await;
+    let (_, second, _) = app.member(&w.luqiao, &w.luqiao_admin).await;
+    let (_, outsider) = app.worker().await;
+    assert_eq!(app.claim(&campaign, &first.access).await.status(), 201);
+    let refused = assert_problem(app.claim(&campaign, &outsider.access).await, 403, "NOT_ELIGIBLE").await;
+    assert_eq!(refused["reasons"][0]["code"], "NOT_A_MEMBER");
+    assert_eq!(app.claim(&campaign, &second.access).await.status(), 201);
+    let expected = if app.config.database_url.is_postgres() {
+        (1.0, 1.0, 0.0)
+    } else {
+        (0.0, 0.0, 2.0)
+    };
+    assert_eq!(paths(&app).await, expected);
+    assert_eq!(remaining(&app, &campaign, &first.access).await, 8);
 }

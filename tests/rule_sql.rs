@@ -161,6 +161,18 @@ async fn the_rules_as_sql_admit_exactly_whom_the_evaluator_admits() {
         assert!(!RuleSql::compile(&[])
             .holds_for(&mut conn, &UserId::generate())
             .unwrap());
+        // Empty lists are refused when rules are written; read anyway, they admit no one.
+        let empty = [
+            Rule::OccupationIn { values: vec![] },
+            Rule::RegionIn { values: vec![] },
+        ];
+        for rule in empty {
+            let sql = RuleSql::compile(std::slice::from_ref(&rule));
+            assert!(
+                workers.iter().all(|w| !sql.holds_for(&mut conn, w).unwrap()),
+                "{rule:?}"
+            );
+        }
     })
     .await
     .unwrap();

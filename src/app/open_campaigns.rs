@@ -29,6 +29,14 @@ impl OpenCampaigns {
         self.by_id.read().ok()?.get(id).cloned()
     }
 
+    /// Forgets the campaign: a claim found it sold out or closed, so a first statement
+    /// would only decline until something changes (a claim's read notes it again).
+    pub fn forget(&self, id: &CampaignId) {
+        if let Ok(mut map) = self.by_id.write() {
+            map.remove(id);
+        }
+    }
+
     /// Remembers `campaign` as just read when it is open for claims (published, workers
     /// claim); forgets it otherwise. A campaign whose rules cannot be read is forgotten:
     /// its claims are refused on the path that reads them.

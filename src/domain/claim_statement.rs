@@ -22,6 +22,7 @@ use diesel::prelude::*;
 use diesel::sql_types::Integer;
 use diesel::PgConnection;
 
+use crate::auth::sessions::SessionSeen;
 use crate::db::fixed::{Bind, Fixed};
 use crate::db::is_unique_violation;
 use crate::domain::audit::{self, Audit};
@@ -67,6 +68,15 @@ SELECT stock_shard AS shard FROM v";
 
 static CLAIM: LazyLock<String> = LazyLock::new(|| format!("{OPEN}{WRITE}"));
 
+/// What `first`'s statement proved of the session it was given: live, of an enabled
+/// worker's account with no forced password change (`SessionState::of` reads it so).
+pub const SESSION_PROVEN: SessionSeen = SessionSeen {
+    revoked: Some(false),
+    role: Role::Worker,
+    disabled: false,
+    password_change_required: false,
+};
+
 /// A campaign as read, ready for `first`: its rules as SQL and the statement built on them.
 #[derive(Debug)]
 pub struct FirstClaim {
@@ -89,8 +99,9 @@ impl FirstClaim {
 }
 
 /// `first`'s statement for a campaign whose rules are `rules`: `c` holds only while the
-/// campaign is as remembered (its `updated_at`, so its rules, union, expiry and title),
-/// open, with no batch due, and the worker has a live worker's session (when one is
+/// campaign is as remembered (its `updated_at`, which every edit sets, and, not to rest on
+/// clocks alone, what the statement and its audit entry take from memory: the union, the
+/// rules and the expiry), open, with no batch due, and the worker has a live worker's session (when one is
 /// given), no voucher of it yet, and meets every rule. Built once per campaign version
 /// (`app::open_campaigns`); PostgreSQL keeps it prepared by its text.
 fn first_statement(rules: &RuleSql) -> String {
@@ -99,6 +110,7 @@ fn first_statement(rules: &RuleSql) -> String {
 WITH c AS (
   SELECT id FROM campaigns
   WHERE id = ? AND updated_at = ? AND status = '{published}' AND mode = '{claim}'
+    AND union_id = ? AND rules = ? AND redeem_until = ? AND COALESCE(voucher_valid_days, -1) = ?
     AND claim_starts_at <= ? AND claim_ends_at > ? AND (next_release_at IS NULL OR next_release_at > ?)
     AND EXISTS (
       SELECT 1 FROM users u
@@ -157,6 +169,10 @@ pub fn first(
     let mut head = vec![
         Bind::Text(id),
         Bind::Time(campaign.updated_at),
+        Bind::Text(campaign.union_id.as_str()),
+        Bind::Text(&campaign.rules),
+        Bind::Time(campaign.redeem_until),
+        Bind::Int(campaign.voucher_valid_days.unwrap_or(-1)),
         Bind::Time(now),
         Bind::Time(now),
         Bind::Time(now),

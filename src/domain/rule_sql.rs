@@ -102,6 +102,10 @@ fn arm(rule: &Rule, values: &mut Vec<Value>) -> String {
             bind(Value::Text(union_id.as_str().to_owned()))
         ),
         // `IN` is NULL for a worker with no occupation: false, as in `rules::check`.
+        // An empty list (refused when rules are written, but readable) admits no one, as in
+        // `rules::check`; `IN ()` and `()` are not SQL.
+        Rule::OccupationIn { values } if values.is_empty() => "FALSE".into(),
+        Rule::RegionIn { values } if values.is_empty() => "FALSE".into(),
         Rule::OccupationIn { values: occupations } => {
             let list: Vec<&str> = occupations
                 .iter()

@@ -68,7 +68,9 @@ pub async fn eligibility(
         // answers `None` for those.
         let (campaign, assessment) = assessed.ok_or(ScopeError::NotFound)?;
         // The page a worker reads before claiming: the claim can then be one statement.
-        st.open_campaigns.note(&campaign);
+        if matches!(conn, DbConnection::Postgres(_)) {
+            st.open_campaigns.note(&campaign);
+        }
         let reasons = assessment.reasons();
         Ok::<_, ApiError>(json!({"campaign_id": id, "eligible": reasons.is_empty(), "reasons": reasons}))
     })

@@ -17,12 +17,12 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::campaigns::assess_as_worker;
-use crate::app::claims::{self, ClaimCommand};
+use crate::app::claims::{self, ClaimCommand, ClaimRefusal};
 use crate::app::open_campaigns::OpenCampaigns;
-use crate::auth::sessions::SessionSeen;
 use crate::auth::Presented;
 use crate::db::{self, DbConnection};
 use crate::domain::campaigns::Campaign;
+use crate::domain::claim_statement;
 use crate::domain::ids::{CampaignId, VoucherId};
 use crate::domain::now;
 use crate::domain::profile::Role;
@@ -113,26 +113,33 @@ impl Claiming {
     }
 }
 
-/// What a live worker's session looks like to `settle_seen`: the statement of
-/// `claim_first` wrote only for one.
-const LIVE_WORKER: SessionSeen = SessionSeen {
-    revoked: Some(false),
-    role: Role::Worker,
-    disabled: false,
-    password_change_required: false,
-};
+/// What `first` came to.
+enum First {
+    /// The voucher's answer.
+    Made((StatusCode, String)),
+    /// Not tried (no campaign remembered, or SQLite) or declined: nothing written, and the
+    /// session still to settle, if it was.
+    Declined(Option<Presented>),
+}
 
-/// `claims::claim_first` with the ticket's answer; on success `unsettled` is settled as
-/// the statement saw it. `Err(unsettled)` back when it did not apply or declined.
+/// `claims::claim_first` with the ticket's answer, on PostgreSQL for a campaign
+/// remembered; on success `unsettled` is settled as the statement proved it
+/// (`claim_statement::SESSION_PROVEN`).
 fn first(
     conn: &mut DbConnection,
     c: &Claiming,
     cmd: &ClaimCommand,
     ticket: Option<&Ticket>,
     unsettled: Option<Presented>,
-) -> Result<Result<(StatusCode, String), Option<Presented>>, ApiError> {
-    let Some(remembered) = c.open.get(&cmd.campaign) else {
-        return Ok(Err(unsettled));
+) -> Result<First, ApiError> {
+    // SQLite has no data-modifying CTE: a keyed claim must not take the writer's lock
+    // only to decline.
+    let remembered = match conn {
+        DbConnection::Postgres(_) => c.open.get(&cmd.campaign),
+        DbConnection::Sqlite(_) => None,
+    };
+    let Some(remembered) = remembered else {
+        return Ok(First::Declined(unsettled));
     };
     let session = unsettled.as_ref().map(|p| p.unverified_session().clone());
     let made = super::at_once::run(conn, ticket.is_some(), |conn| {
@@ -142,13 +149,13 @@ fn first(
         }
     })?;
     let Some(made) = made else {
-        return Ok(Err(unsettled));
+        return Ok(First::Declined(unsettled));
     };
     if let Some(presented) = unsettled {
-        presented.settle_seen(conn, Some(LIVE_WORKER))?;
+        presented.settle_seen(conn, Some(claim_statement::SESSION_PROVEN))?;
     }
     c.made_by("one_statement");
-    Ok(Ok(made))
+    Ok(First::Made(made))
 }
 
 /// The claim, with its idempotent answer recorded in the same transaction. Refusals are
@@ -167,15 +174,26 @@ fn claim_in(
     unsettled: Option<Presented>,
 ) -> Result<(StatusCode, String), ApiError> {
     let unsettled = match first(conn, c, cmd, ticket.as_ref(), unsettled)? {
-        Ok(made) => return Ok(made),
-        Err(unsettled) => unsettled,
+        First::Made(made) => return Ok(made),
+        First::Declined(unsettled) => unsettled,
     };
-    let (campaign, claim_no) = match unsettled {
-        None => claims::precheck(conn, cmd, now())?,
-        Some(presented) => claims::decide(assess_as_worker(conn, presented, &cmd.campaign)?)?,
+    let decided = match unsettled {
+        None => claims::precheck(conn, cmd, now()),
+        Some(presented) => claims::decide(assess_as_worker(conn, presented, &cmd.campaign)?),
+    };
+    let (campaign, claim_no) = match decided {
+        Ok(decided) => decided,
+        // Nobody's claim would pass now: the next ones go straight to the read.
+        Err(e @ (ClaimRefusal::SoldOut(_) | ClaimRefusal::NotOpen(_) | ClaimRefusal::Ended(_))) => {
+            c.open.forget(&cmd.campaign);
+            return Err(e.into());
+        }
+        Err(e) => return Err(e.into()),
     };
     // The campaign as just read: this worker's next claim, and others', can be `first`.
-    c.open.note(&campaign);
+    if matches!(conn, DbConnection::Postgres(_)) {
+        c.open.note(&campaign);
+    }
     let keys = &c.keys;
     if claims::at_once_applies(conn, &campaign, now()) {
         if let Some(answer) = at_once(conn, &campaign, cmd, claim_no, keys, ticket.as_ref())? {
