@@ -11,7 +11,9 @@ use diesel::pg::Pg;
 use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
 use diesel::sql_types::{Integer, Nullable, Text, Timestamp, Untyped};
 use diesel::sqlite::Sqlite;
-use diesel::{PgConnection, QueryResult, RunQueryDsl, SqliteConnection};
+use diesel::{PgConnection, QueryResult, QueryableByName, RunQueryDsl, SqliteConnection};
+
+use crate::db::DbConnection;
 
 /// One bind value of a `Fixed` statement.
 #[derive(Debug, Clone, Copy)]
@@ -40,6 +42,20 @@ impl<'a> Fixed<'a> {
     /// like a constant one: by its text.
     pub fn new(sql: &'a str, binds: Vec<Bind<'a>>) -> Self {
         Self { sql, binds }
+    }
+}
+
+impl Fixed<'_> {
+    /// The one row the statement returns, on whichever backend `conn` is
+    /// (`NotFound` when none; `.optional()` makes that `None`).
+    pub fn get_result_on<T>(self, conn: &mut DbConnection) -> QueryResult<T>
+    where
+        T: QueryableByName<Pg> + QueryableByName<Sqlite> + 'static,
+    {
+        match conn {
+            DbConnection::Postgres(pg) => self.get_result(pg),
+            DbConnection::Sqlite(lite) => self.get_result(lite),
+        }
     }
 }
 

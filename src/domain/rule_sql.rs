@@ -7,8 +7,9 @@
 //! for every rule type over workers that differ in every fact, on both backends.
 
 use chrono::NaiveDateTime;
-use diesel::prelude::*;
 use diesel::sql_types::Integer;
+use diesel::QueryResult;
+use diesel::QueryableByName;
 
 use crate::db::fixed::{Bind, Fixed};
 use crate::db::DbConnection;
@@ -75,11 +76,7 @@ impl RuleSql {
         );
         let mut binds = vec![Bind::Text(user.as_str())];
         binds.extend(self.binds());
-        let query = Fixed::new(&sql, binds);
-        let row: Count = match conn {
-            DbConnection::Postgres(pg) => query.get_result(pg)?,
-            DbConnection::Sqlite(lite) => query.get_result(lite)?,
-        };
+        let row: Count = Fixed::new(&sql, binds).get_result_on(conn)?;
         Ok(row.n > 0)
     }
 }

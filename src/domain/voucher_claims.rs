@@ -3,8 +3,9 @@
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use diesel::sql_types::{Integer, Text};
+use diesel::sql_types::Integer;
 
+use crate::db::fixed::{Bind, Fixed};
 use crate::db::schema::{campaign_stock_shards as shards, vouchers};
 use crate::db::DbConnection;
 use crate::domain::campaigns::Campaign;
@@ -95,19 +96,20 @@ struct Taken {
 pub fn take_stock(conn: &mut DbConnection, voucher: &mut Voucher) -> QueryResult<bool> {
     let campaign = &voucher.campaign_id;
     let from = voucher.stock_shard;
-    // Written out: diesel cannot express a subquery on the table being updated. `$n`
-    // reads the same on both backends (SQLite numbers `$`-parameters by first use).
+    // Written out: diesel cannot express a subquery on the table being updated. A `Fixed`
+    // statement stays prepared (diesel compiles `sql_query` again on every call).
     let decrement = "UPDATE campaign_stock_shards SET remaining = remaining - 1 \
-         WHERE campaign_id = $1 AND remaining > 0 AND shard = (\
-           SELECT s.shard FROM campaign_stock_shards s WHERE s.campaign_id = $1 AND s.remaining > 0 \
-           ORDER BY s.shard >= $2 DESC, s.shard LIMIT 1) \
+         WHERE campaign_id = ? AND remaining > 0 AND shard = (\
+           SELECT s.shard FROM campaign_stock_shards s WHERE s.campaign_id = ? AND s.remaining > 0 \
+           ORDER BY s.shard >= ? DESC, s.shard LIMIT 1) \
          RETURNING shard";
     for _ in 0..=crate::domain::stock::MAX_SHARDS {
-        let taken: Option<Taken> = diesel::sql_query(decrement)
-            .bind::<Text, _>(campaign.as_str())
-            .bind::<Integer, _>(from)
-            .get_result(conn)
-            .optional()?;
+        let binds = vec![
+            Bind::Text(campaign.as_str()),
+            Bind::Text(campaign.as_str()),
+            Bind::Int(from),
+        ];
+        let taken: Option<Taken> = Fixed::new(decrement, binds).get_result_on(conn).optional()?;
         let taken = taken.map(|t| t.shard);
         match taken {
             Some(shard) if shard == voucher.stock_shard => return Ok(true),
