@@ -32,6 +32,10 @@ impl Service {
             .env("RUST_LOG", "error")
             .stdin(Stdio::null())
             .stdout(Stdio::null());
+        // The pool as deployed unless a run asks otherwise (README, "Performance", P2).
+        if let Ok(size) = std::env::var("BENCH_DB_POOL_SIZE") {
+            command.env("DB_POOL_SIZE", size);
+        }
         if let Some(redis) = redis_url {
             command.env("REDIS_URL", redis).env(
                 "REDIS_KEY_PREFIX",
