@@ -107,14 +107,6 @@ fn cpus() -> usize {
     std::thread::available_parallelism().map_or(2, usize::from)
 }
 
-/// `DB_POOL_SIZE` when unset: 4 connections per core, at least 4 and at most 16. More
-/// statements at once than the cores can run only make PostgreSQL's backends contend (on a
-/// 2-core machine with the database beside it, 16 connections made a third fewer claims
-/// under a 256-client burst than 8: README, "Performance", P2).
-fn default_pool_size() -> u32 {
-    u32::try_from(cpus().saturating_mul(4)).map_or(16, |n| n.clamp(4, 16))
-}
-
 impl Config {
     /// How allocations run (`ALLOCATION_BATCH_SIZE`, 1–1,000: a batch's multi-row insert
     /// stays far below either database's limit on bound parameters).
@@ -146,7 +138,7 @@ impl Config {
             jwt_secret: var("JWT_SECRET"),
             voucher_key: var("VOUCHER_KEY"),
             workers: parsed("WORKERS", cpus())?,
-            db_pool_size: parsed("DB_POOL_SIZE", default_pool_size())?,
+            db_pool_size: parsed("DB_POOL_SIZE", 16)?,
             hash_concurrency: parsed("HASH_CONCURRENCY", cpus())?,
             limits: Limits {
                 login_max_attempts: parsed("LOGIN_MAX_ATTEMPTS", 5)?,

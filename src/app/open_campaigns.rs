@@ -30,7 +30,8 @@ impl OpenCampaigns {
     }
 
     /// Forgets the campaign: a claim found it sold out or closed, so a first statement
-    /// would only decline until something changes (a claim's read notes it again).
+    /// would only decline until something changes (a claim's successful read, or an
+    /// eligibility page, notes it again).
     pub fn forget(&self, id: &CampaignId) {
         if let Ok(mut map) = self.by_id.write() {
             map.remove(id);

@@ -80,6 +80,7 @@ pub const SESSION_PROVEN: SessionSeen = SessionSeen {
 /// A campaign as read, ready for `first`: its rules as SQL and the statement built on them.
 #[derive(Debug)]
 pub struct FirstClaim {
+    /// The campaign as it was read (its `updated_at` is the statement's guard).
     pub campaign: Campaign,
     rules: RuleSql,
     statement: String,

@@ -138,8 +138,8 @@ pub fn voucher_event(
     unions.pop().ok_or(diesel::result::Error::NotFound)
 }
 
-/// `voucher_event` for many vouchers at once (an allocation's batch), with a fixed number
-/// of reads; returns each voucher's union, in order.
+/// `voucher_event` for one voucher (a claim's) or many at once (an allocation's batch),
+/// with a fixed number of reads; returns each voucher's union, in order.
 pub fn vouchers_event(
     conn: &mut DbConnection,
     event: &str,
