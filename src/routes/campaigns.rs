@@ -3,14 +3,12 @@
 use actix_web::{web, HttpResponse};
 use serde_json::json;
 
+use super::as_worker;
 use crate::auth::scope::{visible_campaign, ScopeError};
 use crate::auth::{Presented, Principal};
 use crate::db::{self, DbConnection};
 use crate::domain::campaigns;
-use crate::domain::eligibility;
 use crate::domain::ids::CampaignId;
-use crate::domain::now;
-use crate::domain::profile::Role;
 use crate::error::ApiError;
 use crate::http::json::Query;
 use crate::http::pagination;
@@ -63,7 +61,7 @@ pub async fn eligibility(
     let id = id.into_inner();
     let st = state.clone();
     let body = db::run(&state.pool, move |conn| {
-        let assessed = assess_as_worker(conn, presented, &id)?;
+        let assessed = as_worker::assess(conn, presented, &id)?;
         // A worker sees every campaign but drafts (`scope::visible_campaign`): `assess`
         // answers `None` for those.
         let (campaign, assessment) = assessed.ok_or(ScopeError::NotFound)?;
@@ -76,22 +74,4 @@ pub async fn eligibility(
     })
     .await?;
     Ok(HttpResponse::Ok().json(body))
-}
-
-/// The assessment of `presented`'s user in `campaign`, the session checked in the same
-/// statement (`eligibility::assess_as`) and settled before anything else: a refused
-/// session, or a caller who is not a worker, gets that refusal and nothing more. `None`:
-/// no such campaign, or a draft.
-pub(super) fn assess_as_worker(
-    conn: &mut DbConnection,
-    presented: Presented,
-    campaign: &CampaignId,
-) -> Result<Option<eligibility::Assessed>, ApiError> {
-    let (user, session) = (
-        presented.unverified_user().clone(),
-        presented.unverified_session().clone(),
-    );
-    let (seen, assessed) = eligibility::assess_as(conn, campaign, &user, &session, now())?;
-    presented.settle_seen(conn, seen)?.require(&[Role::Worker])?;
-    Ok(assessed)
 }

@@ -16,7 +16,7 @@ use prometheus_client::metrics::family::Family;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::campaigns::assess_as_worker;
+use super::as_worker;
 use crate::app::claims::{self, ClaimCommand, ClaimRefusal};
 use crate::app::open_campaigns::OpenCampaigns;
 use crate::auth::Presented;
@@ -179,7 +179,7 @@ fn claim_in(
     };
     let decided = match unsettled {
         None => claims::precheck(conn, cmd, now()),
-        Some(presented) => claims::decide(assess_as_worker(conn, presented, &cmd.campaign)?),
+        Some(presented) => claims::decide(as_worker::assess(conn, presented, &cmd.campaign)?),
     };
     let (campaign, claim_no) = match decided {
         Ok(decided) => decided,

@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod applications;
+mod as_worker;
 mod at_once;
 pub mod audit;
 pub mod campaign_reports;
