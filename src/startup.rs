@@ -149,7 +149,10 @@ impl Application {
             allocation_plan: config.allocation_plan(),
             metrics,
             metrics_token: config.metrics_token.clone(),
-            open_campaigns: Default::default(),
+            open_campaigns: std::sync::Arc::new(crate::app::open_campaigns::OpenCampaigns::new(matches!(
+                config.database_url,
+                DatabaseUrl::Postgres(_)
+            ))),
         });
         crate::domain::audit::use_key(&state.voucher_keys);
 

@@ -18,12 +18,24 @@ use crate::domain::ids::CampaignId;
 pub const CAPACITY: usize = 10_000;
 
 /// The memory of one instance.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct OpenCampaigns {
+    /// On PostgreSQL only: SQLite has no data-modifying CTE, so its instances remember
+    /// nothing and never try the statement (a keyed claim would take the single writer's
+    /// lock only to decline).
+    enabled: bool,
     by_id: RwLock<HashMap<CampaignId, Arc<FirstClaim>>>,
 }
 
 impl OpenCampaigns {
+    /// An empty memory; `enabled` on PostgreSQL.
+    pub fn new(enabled: bool) -> Self {
+        Self {
+            enabled,
+            by_id: RwLock::default(),
+        }
+    }
+
     /// The campaign as last read, if it was open for claims then.
     pub fn get(&self, id: &CampaignId) -> Option<Arc<FirstClaim>> {
         self.by_id.read().ok()?.get(id).cloned()
@@ -42,6 +54,9 @@ impl OpenCampaigns {
     /// claim); forgets it otherwise. A campaign whose rules cannot be read is forgotten:
     /// its claims are refused on the path that reads them.
     pub fn note(&self, campaign: &Campaign) {
+        if !self.enabled {
+            return;
+        }
         let open = campaign.status == CampaignStatus::Published && campaign.mode == CampaignMode::Claim;
         let current = self.get(&campaign.id);
         if open && current.is_some_and(|c| c.campaign.updated_at == campaign.updated_at) {

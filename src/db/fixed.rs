@@ -2,10 +2,10 @@
 //!
 //! Why: diesel's `sql_query` (like its `UPDATE` and `sql` literals) marks a statement
 //! unsafe to cache, so PostgreSQL parses and plans it on every call (and SQLite compiles
-//! it). Written for PostgreSQL's hot paths; SQLite runs the portable ones too. For the hot path's
-//! one-statement claim that planning cost more CPU than executing it. A `Fixed` statement
-//! is cached by its text in diesel's per-connection statement cache, like the query
-//! builder's own statements.
+//! it). For the hot path's one-statement claim that planning cost more CPU than executing
+//! it. A `Fixed` statement is cached by its text in diesel's per-connection statement
+//! cache, like the query builder's own statements. Written for PostgreSQL's hot paths;
+//! SQLite runs the portable ones too.
 
 use chrono::NaiveDateTime;
 use diesel::pg::Pg;

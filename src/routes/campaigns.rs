@@ -6,7 +6,7 @@ use serde_json::json;
 use super::as_worker;
 use crate::auth::scope::{visible_campaign, ScopeError};
 use crate::auth::{Presented, Principal};
-use crate::db::{self, DbConnection};
+use crate::db;
 use crate::domain::campaigns;
 use crate::domain::ids::CampaignId;
 use crate::error::ApiError;
@@ -66,9 +66,7 @@ pub async fn eligibility(
         // answers `None` for those.
         let (campaign, assessment) = assessed.ok_or(ScopeError::NotFound)?;
         // The page a worker reads before claiming: the claim can then be one statement.
-        if matches!(conn, DbConnection::Postgres(_)) {
-            st.open_campaigns.note(&campaign);
-        }
+        st.open_campaigns.note(&campaign);
         let reasons = assessment.reasons();
         Ok::<_, ApiError>(json!({"campaign_id": id, "eligible": reasons.is_empty(), "reasons": reasons}))
     })

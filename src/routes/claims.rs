@@ -21,7 +21,6 @@ use crate::app::claims::{self, ClaimCommand, ClaimRefusal};
 use crate::app::open_campaigns::OpenCampaigns;
 use crate::auth::Presented;
 use crate::db::{self, DbConnection};
-use crate::domain::campaigns::Campaign;
 use crate::domain::claim_statement;
 use crate::domain::ids::{CampaignId, VoucherId};
 use crate::domain::now;
@@ -117,8 +116,8 @@ impl Claiming {
 enum First {
     /// The voucher's answer.
     Made((StatusCode, String)),
-    /// Not tried (no campaign remembered, or SQLite) or declined: nothing written, and the
-    /// session still to settle, if it was.
+    /// Not tried (no campaign remembered: always so on SQLite) or declined: nothing
+    /// written, and the session still to settle, if it was.
     Declined(Option<Presented>),
 }
 
@@ -132,21 +131,12 @@ fn first(
     ticket: Option<&Ticket>,
     unsettled: Option<Presented>,
 ) -> Result<First, ApiError> {
-    // SQLite has no data-modifying CTE: a keyed claim must not take the writer's lock
-    // only to decline.
-    let remembered = match conn {
-        DbConnection::Postgres(_) => c.open.get(&cmd.campaign),
-        DbConnection::Sqlite(_) => None,
-    };
-    let Some(remembered) = remembered else {
+    let Some(remembered) = c.open.get(&cmd.campaign) else {
         return Ok(First::Declined(unsettled));
     };
     let session = unsettled.as_ref().map(|p| p.unverified_session().clone());
-    let made = super::at_once::run(conn, ticket.is_some(), |conn| {
-        match claims::claim_first(conn, &remembered, &cmd.worker, session.as_ref(), &c.keys, now())? {
-            Some(entry) => answer(conn, &entry, &c.keys, ticket).map(Some),
-            None => Ok(None),
-        }
+    let made = recorded(conn, &c.keys, ticket, |conn| {
+        claims::claim_first(conn, &remembered, &cmd.worker, session.as_ref(), &c.keys, now())
     })?;
     let Some(made) = made else {
         return Ok(First::Declined(unsettled));
@@ -191,12 +181,12 @@ fn claim_in(
         Err(e) => return Err(e.into()),
     };
     // The campaign as just read: this worker's next claim, and others', can be `first`.
-    if matches!(conn, DbConnection::Postgres(_)) {
-        c.open.note(&campaign);
-    }
+    c.open.note(&campaign);
     let keys = &c.keys;
     if claims::at_once_applies(conn, &campaign, now()) {
-        if let Some(answer) = at_once(conn, &campaign, cmd, claim_no, keys, ticket.as_ref())? {
+        let attempt =
+            |conn: &mut DbConnection| claims::claim_at_once(conn, &campaign, cmd, claim_no, keys, now());
+        if let Some(answer) = recorded(conn, keys, ticket.as_ref(), attempt)? {
             c.made_by("read_then_statement");
             return Ok(answer);
         }
@@ -223,21 +213,18 @@ fn answer(
     Ok((StatusCode::CREATED, body.to_string()))
 }
 
-/// `claims::claim_at_once` with the ticket's answer (`at_once::run`). `Ok(None)` when
-/// declined.
-fn at_once(
+/// A one-statement claim (`claims::claim_first` or `claims::claim_at_once`) with the
+/// ticket's answer (`at_once::run`: alone, or in a write transaction with the ticket).
+/// `Ok(None)` when it declined.
+fn recorded(
     conn: &mut DbConnection,
-    campaign: &Campaign,
-    cmd: &ClaimCommand,
-    claim_no: i32,
     keys: &VoucherKeys,
     ticket: Option<&Ticket>,
+    attempt: impl FnOnce(&mut DbConnection) -> Result<Option<WalletEntry>, ClaimRefusal>,
 ) -> Result<Option<(StatusCode, String)>, ApiError> {
-    super::at_once::run(conn, ticket.is_some(), |conn| {
-        match claims::claim_at_once(conn, campaign, cmd, claim_no, keys, now())? {
-            Some(entry) => answer(conn, &entry, keys, ticket).map(Some),
-            None => Ok(None),
-        }
+    super::at_once::run(conn, ticket.is_some(), |conn| match attempt(conn)? {
+        Some(entry) => answer(conn, &entry, keys, ticket).map(Some),
+        None => Ok(None),
     })
 }
 
