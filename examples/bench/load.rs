@@ -51,6 +51,24 @@ impl Run {
         1.0 - self.ok() as f64 / all as f64
     }
 
+    /// Two runs of the same case as one: answers and latencies pooled, rates over their
+    /// summed time, CPU weighted by each run's length.
+    pub fn merge(mut self, other: Run) -> Run {
+        for (status, n) in other.statuses {
+            *self.statuses.entry(status).or_insert(0) += n;
+        }
+        let (a, b) = (self.elapsed.as_secs_f64(), other.elapsed.as_secs_f64());
+        let weigh = |x: f64, y: f64| (x * a + y * b) / (a + b).max(f64::MIN_POSITIVE);
+        self.generator_cores = weigh(self.generator_cores, other.generator_cores);
+        self.service_cores = weigh(self.service_cores, other.service_cores);
+        self.database_cores = weigh(self.database_cores, other.database_cores);
+        self.elapsed += other.elapsed;
+        self.latencies.extend(other.latencies);
+        self.latencies.sort();
+        self.kept.extend(other.kept);
+        self
+    }
+
     /// The `q` quantile of the 2xx answers' latencies, in ms (a fast refusal is not a
     /// fast answer).
     pub fn quantile_ms(&self, q: f64) -> f64 {

@@ -36,6 +36,10 @@ impl Service {
         if let Ok(size) = std::env::var("BENCH_DB_POOL_SIZE") {
             command.env("DB_POOL_SIZE", size);
         }
+        // What the background jobs cost a case (README, "Performance").
+        if let Ok(v) = std::env::var("BENCH_JOBS_ENABLED") {
+            command.env("JOBS_ENABLED", v);
+        }
         if let Some(redis) = redis_url {
             command.env("REDIS_URL", redis).env(
                 "REDIS_KEY_PREFIX",

@@ -154,7 +154,9 @@ impl TestApp {
                     );
                     user.occupation = Some(Occupation::FoodDelivery);
                     user.region_code = Some("331004".into());
-                    match users::create(conn, &user) {
+                    // A savepoint, so a phone drawn twice (PostgreSQL aborts the whole
+                    // transaction on a unique violation) costs one retry, not the batch.
+                    match conn.transaction(|conn| users::create(conn, &user)) {
                         Ok(()) => {}
                         Err(users::CreateUserError::PhoneTaken) => continue,
                         Err(users::CreateUserError::Database(e)) => return Err(e),
