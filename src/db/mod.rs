@@ -3,6 +3,7 @@
 //! The backend is chosen from `DATABASE_URL`'s scheme, never by trying to connect,
 //! and each backend has its own embedded migrations folder.
 
+pub mod direct;
 pub mod fixed;
 pub mod literal;
 mod pool;

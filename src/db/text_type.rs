@@ -42,11 +42,16 @@ macro_rules! text_sql_type {
             }
         }
 
-        impl diesel::deserialize::FromSql<diesel::sql_types::Text, $crate::db::MultiBackend> for $name {
-            fn from_sql(
-                bytes: <$crate::db::MultiBackend as diesel::backend::Backend>::RawValue<'_>,
-            ) -> diesel::deserialize::Result<Self> {
-                let raw: String = bytes.from_sql::<String, diesel::sql_types::Text>()?;
+        // Every backend reads it: `MultiBackend`, and each inner one for queries run on
+        // the inner connection (`db::direct`).
+        impl<DB> diesel::deserialize::FromSql<diesel::sql_types::Text, DB> for $name
+        where
+            DB: diesel::backend::Backend,
+            String: diesel::deserialize::FromSql<diesel::sql_types::Text, DB>,
+        {
+            fn from_sql(bytes: DB::RawValue<'_>) -> diesel::deserialize::Result<Self> {
+                let raw =
+                    <String as diesel::deserialize::FromSql<diesel::sql_types::Text, DB>>::from_sql(bytes)?;
                 $parse(&raw)
                     .ok_or_else(|| format!("unknown {} {raw:?} in the database", stringify!($name)).into())
             }

@@ -122,7 +122,7 @@ pub fn read(
         .inner_join(users::table.on(users::id.eq(user)))
         .filter(campaigns::id.eq(campaign))
         .select((
-            Campaign::as_select(),
+            crate::db::direct::columns::<Campaign>(),
             PROFILE,
             current.select(unions::path).single_value(),
             current.select(memberships::since).single_value(),
@@ -145,7 +145,7 @@ pub fn read(
     debug_assert!(crate::db::cached_by_type(&query));
     // At most one row (two primary keys), so no `LIMIT`: SQLite 3.53 reads a bound `LIMIT ?`
     // while planning and compiles the statement again whenever it is bound (every call).
-    let row: Option<Row> = query.get_result(conn).optional()?;
+    let row: Option<Row> = crate::db::direct::get_result(conn, query).optional()?;
     let Some((
         campaign,
         profile,

@@ -101,7 +101,7 @@ pub fn to_redeem_at(
         .inner_join(campaigns::table)
         .filter(vouchers::code_hash.eq(hash))
         .select((
-            Voucher::as_select(),
+            crate::db::direct::columns::<Voucher>(),
             bound,
             here,
             campaigns::union_id,
@@ -110,7 +110,7 @@ pub fn to_redeem_at(
     debug_assert!(crate::db::cached_by_type(&query), "written out on every call");
     // One row at most (the code's hash is unique), so no bound `LIMIT ?`: SQLite compiles
     // a statement with one again on every call.
-    query.get_result(conn).optional()
+    crate::db::direct::get_result(conn, query).optional()
 }
 
 type WalletRow = (Voucher, String, String, LiveRow);
