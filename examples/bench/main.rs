@@ -190,7 +190,7 @@ async fn run_all(
         // ABBA: 16, 256, 256, 16 clients, each on a campaign of its own with riders not
         // seen before, so the drift of a shared machine and the tables' growth over the
         // run weigh on both sides alike; each side is the two phases pooled.
-        let n = 8_000.min((riders.len() - claims_n - 50) / 4); // the last 50 sign in for P5
+        let n = 8_000.min(riders.len().saturating_sub(claims_n + 50) / 4); // the last 50 sign in for P5
         let w = world.clone();
         let campaigns = blocking(&pool, move |c| {
             (0..4)

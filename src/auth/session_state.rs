@@ -48,7 +48,7 @@ impl SessionState {
 /// The state of `user`'s `session`, read now in one statement.
 pub fn state(conn: &mut DbConnection, session: &SessionId, user: &UserId) -> QueryResult<SessionState> {
     type Row = (bool, Role, bool, bool);
-    let row: Option<Row> = sessions::table
+    let query = sessions::table
         .inner_join(users::table)
         .filter(sessions::id.eq(session))
         .filter(sessions::user_id.eq(user))
@@ -57,11 +57,12 @@ pub fn state(conn: &mut DbConnection, session: &SessionId, user: &UserId) -> Que
             users::role,
             users::disabled_at.is_not_null(),
             users::password_change_required,
-        ))
-        // One row at most (the session's key), so no bound `LIMIT ?`, which SQLite reads
-        // while planning and then compiles the statement again on every call.
-        .get_result(conn)
-        .optional()?;
+        ));
+    // One row at most (the session's key), so no bound `LIMIT ?`, which SQLite reads
+    // while planning and then compiles the statement again on every call. Every request
+    // whose session is not remembered asks: on the inner connection (`db::direct`).
+    debug_assert!(crate::db::cached_by_type(&query));
+    let row: Option<Row> = crate::db::direct::get_result(conn, query).optional()?;
     Ok(SessionState::of(row.map(|(revoked, role, disabled, change)| {
         SessionSeen {
             revoked: Some(revoked),

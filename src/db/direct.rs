@@ -6,7 +6,9 @@
 //! For the eligibility check's one wide read that was a quarter of the service's CPU
 //! (`perf` during bench P4; README, "Performance", step 15). On the inner connection the
 //! same query, built by the same DSL for both backends, is found by its type and only its
-//! binds are collected.
+//! binds are collected. Used by the reads of every hot path: the standing read
+//! (eligibility checks and claims), the counter's voucher read, and the session check
+//! when it is not remembered.
 
 use diesel::query_dsl::methods::LoadQuery;
 use diesel::{PgConnection, QueryResult, RunQueryDsl, SqliteConnection};
