@@ -9,25 +9,6 @@ mod common;
 use common::*;
 use serde_json::{json, Value};
 
-/// How many vouchers `app` made by `path` (`zhijian_claim_paths_total`).
-async fn made_by(app: &TestApp, path: &str) -> f64 {
-    let prefix = format!("zhijian_claim_paths_total{{outcome=\"{path}\"}}");
-    app.text("/metrics")
-        .await
-        .lines()
-        .find_map(|l| l.strip_prefix(prefix.as_str()))
-        .map_or(0.0, |v| v.trim().parse().unwrap())
-}
-
-/// `(one_statement, read_then_statement, transaction)` so far.
-async fn paths(app: &TestApp) -> (f64, f64, f64) {
-    (
-        made_by(app, "one_statement").await,
-        made_by(app, "read_then_statement").await,
-        made_by(app, "transaction").await,
-    )
-}
-
 /// The user id a token names (its `sub`), read without asking the service.
 fn subject(token: &str) -> String {
     use base64::Engine;
@@ -81,7 +62,7 @@ async fn a_first_claim_of_a_campaign_read_lately_is_one_statement() {
     } else {
         (0.0, 0.0, 4.0)
     };
-    assert_eq!(paths(&app).await, expected);
+    assert_eq!(app.claim_paths().await, expected);
     // Each has one voucher, with its audit entry; four units are gone.
     for rider in &riders {
         let wallet = app.wallet(&rider.access).await;
@@ -117,7 +98,7 @@ async fn what_the_first_statement_declines_is_refused_with_its_reasons() {
     let riders = app.riders(3).await;
     assert_eq!(app.claim(&campaign, &riders[0].access).await.status(), 201);
 
-    let before = paths(&app).await;
+    let before = app.claim_paths().await;
     // A session ended a moment ago.
     assert_eq!(app.logout(&riders[1].refresh).await.status(), 204);
     assert_problem(
@@ -165,7 +146,7 @@ async fn what_the_first_statement_declines_is_refused_with_its_reasons() {
         .map(|r| r["code"].as_str().unwrap())
         .collect();
     assert_eq!(codes, ["OCCUPATION_NOT_COVERED", "REGION_NOT_COVERED"]);
-    assert_eq!(paths(&app).await, before, "no voucher for any of them");
+    assert_eq!(app.claim_paths().await, before, "no voucher for any of them");
     // A paused campaign, then published again.
     let act = |verb: &str| format!("/api/v1/admin/campaigns/{campaign}/{verb}");
     assert_eq!(
@@ -261,6 +242,6 @@ async fn a_member_s_first_claim_under_membership_rules_is_one_statement() {
     } else {
         (0.0, 0.0, 2.0)
     };
-    assert_eq!(paths(&app).await, expected);
+    assert_eq!(app.claim_paths().await, expected);
     assert_eq!(remaining(&app, &campaign, &first.access).await, 8);
 }

@@ -21,21 +21,11 @@ fn key_of(secret: &str) -> Vec<u8> {
 async fn a_claim_and_a_redemption_each_arrive_once_signed_and_survive_a_failing_receiver() {
     let app = spawn_app().await;
     let w = app.world().await;
-    let p = app
-        .partner(
+    let (p, token, receiver, endpoint) = app
+        .webhook_partner(
             &w.luqiao_admin.access,
             &w.luqiao,
-            "美团配送",
-            &["webhooks:manage", "vouchers:read"],
-        )
-        .await;
-    let token = app.partner_token(&p, None).await;
-    let receiver = Receiver::start();
-    let endpoint = app
-        .created(
-            "/api/v1/partner/webhook-endpoints",
-            &token,
-            json!({"url": receiver.url, "events": ["voucher.claimed", "voucher.redeemed"]}),
+            &["voucher.claimed", "voucher.redeemed"],
         )
         .await;
     let key = key_of(endpoint["secret"].as_str().unwrap());

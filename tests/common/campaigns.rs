@@ -174,6 +174,24 @@ impl TestApp {
         .unwrap()
     }
 
+    /// `(one_statement, read_then_statement, transaction)`: the vouchers each claim path
+    /// has made so far (`zhijian_claim_paths_total`).
+    pub async fn claim_paths(&self) -> (f64, f64, f64) {
+        let metrics = self.text("/metrics").await;
+        let made = |path: &str| {
+            let prefix = format!("zhijian_claim_paths_total{{outcome=\"{path}\"}}");
+            metrics
+                .lines()
+                .find_map(|l| l.strip_prefix(prefix.as_str()))
+                .map_or(0.0, |v| v.trim().parse().unwrap())
+        };
+        (
+            made("one_statement"),
+            made("read_then_statement"),
+            made("transaction"),
+        )
+    }
+
     /// Runs SQL against the test database (to move a clock, or to read what is stored).
     pub fn sql(&self, statement: &str) {
         let pool = zhijian::db::connect(&self.config.database_url, 1).unwrap();

@@ -5,6 +5,7 @@
 use reqwest::{Response, StatusCode};
 use serde_json::{json, Value};
 
+use super::receiver::Receiver;
 use super::TestApp;
 
 /// A partner client as its admin received it: the secret is shown only once.
@@ -44,6 +45,30 @@ pub fn reason_codes(body: &Value) -> Vec<String> {
 }
 
 impl TestApp {
+    /// 美团配送, a partner of `union` that manages webhooks and reads vouchers, with its
+    /// token and a live endpoint for `events` at a fresh real receiver:
+    /// `(partner, token, receiver, the endpoint as created)`.
+    pub async fn webhook_partner(
+        &self,
+        admin: &str,
+        union: &str,
+        events: &[&str],
+    ) -> (Partner, String, Receiver, Value) {
+        let p = self
+            .partner(admin, union, "美团配送", &["webhooks:manage", "vouchers:read"])
+            .await;
+        let token = self.partner_token(&p, None).await;
+        let receiver = Receiver::start();
+        let endpoint = self
+            .created(
+                "/api/v1/partner/webhook-endpoints",
+                &token,
+                json!({"url": receiver.url, "events": events}),
+            )
+            .await;
+        (p, token, receiver, endpoint)
+    }
+
     /// Creates a partner of `union` with `scopes` as `admin`.
     pub async fn partner(&self, admin: &str, union: &str, name: &str, scopes: &[&str]) -> Partner {
         let body = self
