@@ -149,10 +149,9 @@ impl Application {
             allocation_plan: config.allocation_plan(),
             metrics,
             metrics_token: config.metrics_token.clone(),
-            open_campaigns: std::sync::Arc::new(crate::app::open_campaigns::OpenCampaigns::new(matches!(
-                config.database_url,
-                DatabaseUrl::Postgres(_)
-            ))),
+            open_campaigns: std::sync::Arc::new(crate::app::open_campaigns::OpenCampaigns::new(
+                config.database_url.is_postgres(),
+            )),
         });
         crate::domain::audit::use_key(&state.voucher_keys);
 

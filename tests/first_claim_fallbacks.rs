@@ -11,11 +11,7 @@ use common::jobs::*;
 use common::*;
 use serde_json::{json, Value};
 
-/// `t` to the whole second, as a union office's form sends it.
-fn whole(t: DateTime<Utc>) -> DateTime<Utc> {
-    DateTime::from_timestamp(t.timestamp(), 0).unwrap()
-}
-
+/// `t` as a union office's form sends it (`stock_releases[].at`).
 fn at(t: DateTime<Utc>) -> String {
     whole(t).to_rfc3339_opts(SecondsFormat::Secs, true)
 }

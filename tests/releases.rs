@@ -15,11 +15,6 @@ use common::jobs::*;
 use common::*;
 use serde_json::{json, Value};
 
-/// `t` to the whole second, as a union office would type it.
-fn whole(t: DateTime<Utc>) -> DateTime<Utc> {
-    DateTime::from_timestamp(t.timestamp(), 0).unwrap()
-}
-
 /// Two batches of two: one out an hour ago, one at `second`.
 fn two_batches(second: DateTime<Utc>) -> Value {
     let first = whole(Utc::now() - Duration::hours(1));

@@ -205,11 +205,8 @@ async fn run_all(
             println!("P2 phase {} at {clients}: {}", k + 1, crate::load::describe(&run));
             phases.push(run);
         }
-        let mut phases = phases.into_iter();
-        let (Some(a1), Some(b1), Some(b2), Some(a2)) =
-            (phases.next(), phases.next(), phases.next(), phases.next())
-        else {
-            anyhow::bail!("P2 ran fewer than four phases");
+        let Ok([a1, b1, b2, a2]) = <[crate::load::Run; 4]>::try_from(phases) else {
+            anyhow::bail!("P2 ran other than four phases");
         };
         let (at16, at256) = (a1.merge(a2), b1.merge(b2));
         println!(

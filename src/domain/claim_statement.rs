@@ -103,8 +103,8 @@ impl FirstClaim {
 /// campaign is as remembered (its `updated_at`, which every edit sets, and, not to rest on
 /// clocks alone, what the statement and its audit entry take from memory: the union, the
 /// rules and the expiry), open, with no batch due, and the worker has a live worker's
-/// session (when one is given), no voucher of it yet, and meets every rule. Built once per campaign version
-/// (`app::open_campaigns`); PostgreSQL keeps it prepared by its text.
+/// session (when one is given), no voucher of it yet, and meets every rule. Built once per
+/// campaign version (`app::open_campaigns`); PostgreSQL keeps it prepared by its text.
 fn first_statement(rules: &RuleSql) -> String {
     format!(
         "\

@@ -44,6 +44,11 @@ pub async fn settle() {
 }
 
 /// An RFC 3339 timestamp of an answer.
+/// `t` to the whole second, as a union office's form sends it.
+pub fn whole(t: DateTime<Utc>) -> DateTime<Utc> {
+    DateTime::from_timestamp(t.timestamp(), 0).expect("a time the form can send")
+}
+
 pub fn utc(v: &Value) -> DateTime<Utc> {
     let text = v.as_str().unwrap_or_else(|| panic!("not a timestamp: {v}"));
     DateTime::parse_from_rfc3339(text)
