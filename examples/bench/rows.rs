@@ -69,6 +69,21 @@ pub async fn with_anchors(
     .await?;
     let secs: u64 = env("BENCH_PGBENCH_SECS", "12").parse()?;
 
+    // The eligibility anchor first: it reads the shared campaign as the service's P4 run
+    // did (nobody holding a voucher of it), before the claim anchor fills it with vouchers
+    // and empties its shards. Run after the claim anchor, it read a campaign with 26,000
+    // vouchers and ran a third slower (9,783 tps; 14,799 tps in this order on the same
+    // machine), which made P4 look met when it was not (README, "Performance").
+    let p4_anchor = match &p4 {
+        Some(_) => {
+            let vars = [("campaign", b.clone()), ("workers", "150000".into())];
+            let anchor = anchor::pgbench(url, "eligibility_min.sql", 64, secs, &vars)?;
+            println!("P4 anchor: {:.0} tps", anchor.tps);
+            Some(anchor)
+        }
+        None => None,
+    };
+
     if want("p1") {
         let anchor = anchor::pgbench(url, "claim_min.sql", 64, secs, &[("campaign", b.clone())])?;
         let wrote = count(
@@ -133,9 +148,7 @@ pub async fn with_anchors(
             detail: format!("{}; pgbench latency {:.1} ms", describe(run), anchor.latency_ms),
         });
     }
-    if let Some(run) = &p4 {
-        let vars = [("campaign", b.clone()), ("workers", "150000".into())];
-        let anchor = anchor::pgbench(url, "eligibility_min.sql", 64, secs, &vars)?;
+    if let (Some(run), Some(anchor)) = (&p4, &p4_anchor) {
         rows.push(Row {
             case: "P4",
             what: format!(
