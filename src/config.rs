@@ -149,6 +149,10 @@ impl Config {
                 // About what the hashing threads finish per second (argon2 at OWASP
                 // parameters takes tens of milliseconds), so a flood is refused, not queued.
                 auth_global_max: parsed("AUTH_GLOBAL_MAX", 20 * u64::try_from(cpus()).unwrap_or(2))?,
+                // A station's Wi-Fi or a carrier's NAT puts many workers behind one address,
+                // and a refresh hashes nothing (one short transaction).
+                refresh_address_max: parsed("REFRESH_ADDRESS_MAX", 600)?,
+                refresh_global_max: parsed("REFRESH_GLOBAL_MAX", 500 * u64::try_from(cpus()).unwrap_or(2))?,
                 refresh_retry_grace: secs("REFRESH_RETRY_GRACE_SECS", 30)?,
                 session_idle: secs("SESSION_IDLE_SECS", 30 * DAY)?,
                 session_absolute: secs("SESSION_ABSOLUTE_SECS", 90 * DAY)?,
@@ -194,6 +198,8 @@ impl Config {
                 auth_address_max: 100_000,
                 auth_address_window: Duration::from_secs(60),
                 auth_global_max: 100_000,
+                refresh_address_max: 100_000,
+                refresh_global_max: 100_000,
                 refresh_retry_grace: Duration::from_secs(30),
                 session_idle: Duration::from_secs(30 * DAY),
                 session_absolute: Duration::from_secs(90 * DAY),
@@ -233,12 +239,17 @@ pub struct Limits {
     /// against one phone guessed from many addresses.
     pub login_phone_max_attempts: u64,
     pub login_window: Duration,
-    /// Sign-in, registration and refresh requests per client address within
-    /// `auth_address_window`, counted before any password is hashed.
+    /// Sign-in, registration, password and token requests per client address within
+    /// `auth_address_window`, counted before any password or secret is hashed.
     pub auth_address_max: u64,
     pub auth_address_window: Duration,
-    /// The same requests from everyone, per second: the hashing capacity's guard.
+    /// The same requests from everyone to this instance, per second: the guard of its
+    /// hashing threads, so each instance counts its own.
     pub auth_global_max: u64,
+    /// Refreshes per client address within `auth_address_window`.
+    pub refresh_address_max: u64,
+    /// Refreshes from everyone to this instance, per second.
+    pub refresh_global_max: u64,
     /// How long a just-used refresh token may be presented again (lost answers, two
     /// calls from one phone at once).
     pub refresh_retry_grace: Duration,

@@ -142,6 +142,7 @@ impl Application {
             jwt,
             voucher_keys: VoucherKeys::new(&voucher_key),
             limits: config.limits.clone(),
+            own_budgets: crate::locks::MemoryLocks::default(),
             trusted_proxies: config.trusted_proxies.clone(),
             webhook_allow_private: config.jobs.webhook_allow_private,
             openapi_json: openapi.to_string(),

@@ -14,6 +14,8 @@ pub struct AppState {
     pub jwt: std::sync::Arc<JwtKeys>,
     pub voucher_keys: VoucherKeys,
     pub limits: Limits,
+    /// This instance's own budgets (`http::throttle`'s global ones), never shared.
+    pub own_budgets: crate::locks::MemoryLocks,
     /// Peers whose `X-Forwarded-For` names the client (`TRUSTED_PROXIES`).
     pub trusted_proxies: Vec<ipnet::IpNet>,
     /// `WEBHOOK_ALLOW_PRIVATE`: webhook URLs may be `http://` and private addresses.

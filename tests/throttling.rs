@@ -11,6 +11,7 @@ mod common;
 
 use std::time::Duration;
 
+use common::addresses::{assert_rate_limited, behind_a_proxy};
 use common::*;
 use futures_util::future::join_all;
 use reqwest::{Response, StatusCode};
@@ -19,34 +20,8 @@ use serde_json::{json, Value};
 const FLOOD: &str = "203.0.113.7";
 const OWNER: &str = "198.51.100.20";
 
-/// The test client is 127.0.0.1; trusting it as a proxy lets a test speak for any address.
-fn behind_a_proxy(c: &mut zhijian::config::Config) {
-    c.trusted_proxies = zhijian::config::parse_trusted_proxies("127.0.0.1").unwrap();
-}
-
-async fn post_from(app: &TestApp, address: &str, path: &str, body: &Value) -> Response {
-    app.client
-        .post(app.url(path))
-        .header("X-Forwarded-For", address)
-        .json(body)
-        .send()
-        .await
-        .unwrap()
-}
-
-async fn login_from(app: &TestApp, address: &str, phone: &str, password: &str) -> Response {
-    let body = json!({"phone": phone, "password": password});
-    post_from(app, address, "/api/v1/auth/login", &body).await
-}
-
 fn count(statuses: &[u16], status: u16) -> usize {
     statuses.iter().filter(|s| **s == status).count()
-}
-
-async fn assert_rate_limited(resp: Response, window: u64) {
-    let retry_after: u64 = resp.headers()["retry-after"].to_str().unwrap().parse().unwrap();
-    assert!((1..=window).contains(&retry_after), "Retry-After: {retry_after}");
-    assert_problem(resp, 429, "RATE_LIMITED").await;
 }
 
 #[tokio::test]
@@ -63,7 +38,7 @@ async fn one_address_flooding_sign_ins_is_cut_off_before_hashing_and_others_are_
 
     // 40 sign-ins with unknown phones at once, as the flood in the report did.
     let phones: Vec<String> = (0..40).map(|_| random_phone()).collect();
-    let flood = phones.iter().map(|p| login_from(&app, FLOOD, p, PASSWORD));
+    let flood = phones.iter().map(|p| app.login_from(FLOOD, p, PASSWORD));
     let statuses: Vec<u16> = join_all(flood)
         .await
         .iter()
@@ -80,25 +55,18 @@ async fn one_address_flooding_sign_ins_is_cut_off_before_hashing_and_others_are_
     );
 
     // The flooding address is refused on every sign-in route, right password or not.
-    assert_rate_limited(login_from(&app, FLOOD, &phone, PASSWORD).await, 3600).await;
+    assert_rate_limited(app.login_from(FLOOD, &phone, PASSWORD).await, 3600).await;
     let signup = json!({"phone": random_phone(), "password": PASSWORD, "name": "王"});
-    assert_rate_limited(
-        post_from(&app, FLOOD, "/api/v1/auth/register", &signup).await,
-        3600,
-    )
-    .await;
-    let owner = login_from(&app, OWNER, &phone, PASSWORD).await;
+    assert_rate_limited(app.post_from(FLOOD, "/api/v1/auth/register", &signup).await, 3600).await;
+    let owner = app.login_from(OWNER, &phone, PASSWORD).await;
     assert_eq!(owner.status(), StatusCode::OK, "another address signs in");
+    // A refresh hashes nothing and has budgets of its own (tests/refresh_budgets.rs): the
+    // workers behind the flooding address's Wi-Fi keep their sessions.
     let tokens: Value = owner.json().await.unwrap();
-    let refresh = json!({"refresh_token": tokens["refresh_token"]});
-    assert_rate_limited(
-        post_from(&app, FLOOD, "/api/v1/auth/refresh", &refresh).await,
-        3600,
-    )
-    .await;
-    // The refused refresh did not spend the token.
-    let resp = post_from(&app, OWNER, "/api/v1/auth/refresh", &refresh).await;
-    assert_eq!(resp.status(), StatusCode::OK);
+    let refresh = app
+        .refresh_from(FLOOD, tokens["refresh_token"].as_str().unwrap())
+        .await;
+    assert_eq!(refresh.status(), StatusCode::OK);
 }
 
 #[tokio::test]
@@ -109,12 +77,7 @@ async fn a_forwarded_for_header_from_an_untrusted_peer_changes_nothing() {
     let mut statuses = Vec::new();
     for (i, phone) in phones.iter().enumerate() {
         let spoofed = format!("198.51.100.{i}");
-        statuses.push(
-            login_from(&app, &spoofed, phone, PASSWORD)
-                .await
-                .status()
-                .as_u16(),
-        );
+        statuses.push(app.login_from(&spoofed, phone, PASSWORD).await.status().as_u16());
     }
     assert_eq!(count(&statuses, 401), 5, "{statuses:?}");
     assert_eq!(count(&statuses, 429), 7, "{statuses:?}");
@@ -126,13 +89,13 @@ async fn wrong_passwords_from_one_address_do_not_lock_the_owner_out_elsewhere() 
     let phone = random_phone();
     app.register(&phone, "柜员小李").await;
     for _ in 0..5 {
-        let wrong = login_from(&app, FLOOD, &phone, "not-the-password").await;
+        let wrong = app.login_from(FLOOD, &phone, "not-the-password").await;
         assert_problem(wrong, 401, "INVALID_CREDENTIALS").await;
     }
     // The stranger is stopped, even with the right password…
-    assert_rate_limited(login_from(&app, FLOOD, &phone, PASSWORD).await, 900).await;
+    assert_rate_limited(app.login_from(FLOOD, &phone, PASSWORD).await, 900).await;
     // …and the owner at the counter signs in as usual.
-    let owner = login_from(&app, OWNER, &phone, PASSWORD).await;
+    let owner = app.login_from(OWNER, &phone, PASSWORD).await;
     assert_eq!(owner.status(), StatusCode::OK);
 }
 
@@ -146,10 +109,12 @@ async fn guessing_one_phone_from_many_addresses_meets_a_higher_ceiling_per_phone
     let phone = random_phone();
     app.register(&phone, "王小明").await;
     for i in 0..8 {
-        let wrong = login_from(&app, &format!("203.0.113.{}", 10 + i), &phone, "guess-guess").await;
+        let wrong = app
+            .login_from(&format!("203.0.113.{}", 10 + i), &phone, "guess-guess")
+            .await;
         assert_problem(wrong, 401, "INVALID_CREDENTIALS").await;
     }
-    let next = login_from(&app, "203.0.113.99", &phone, "guess-guess").await;
+    let next = app.login_from("203.0.113.99", &phone, "guess-guess").await;
     assert_problem(next, 429, "RATE_LIMITED").await;
 }
 

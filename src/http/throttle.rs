@@ -2,6 +2,12 @@
 //! throttling and secrets"): per client address and globally for every sign-in,
 //! registration and refresh, and failed sign-ins per (phone, address) and per phone.
 //!
+//! The per-address and per-phone budgets are counted in Redis, so every instance counts
+//! together. The global ones are each instance's own, in-process: they guard that
+//! instance's hashing threads (and, for refreshes, its share of the database), so a fleet
+//! of twenty instances admits twenty times as much, and no single Redis key takes every
+//! sign-in of a province.
+//!
 //! Each budget counts the request first and then decides (an atomic increment in Redis
 //! or under the in-process mutex), so simultaneous requests cannot all slip under a
 //! limit read before any of them was counted. Rate-limit keys never hold a phone number
@@ -69,8 +75,20 @@ async fn count(state: &AppState, key: &str, window: std::time::Duration, max: u6
     }
 }
 
-/// The budget of sign-in, registration and refresh requests: per client address, then
-/// for everyone. Returns the client address for the per-phone budgets.
+/// Counts one hit on this instance's own `key` (one-second window); `Err(429)` past `max`.
+fn count_here(state: &AppState, key: &str, max: u64) -> Result<(), ApiError> {
+    let hits = state.own_budgets.hit(key, std::time::Duration::from_secs(1));
+    if hits.count > max {
+        return Err(limited(hits.resets_in));
+    }
+    Ok(())
+}
+
+/// The budget of requests that may hash a password or a client secret (sign-in,
+/// registration, password changes and resets, partner tokens): per client address
+/// (`AUTH_ADDRESS_MAX`), then this instance's (`AUTH_GLOBAL_MAX` a second). The address
+/// is counted first, so one flooding address cannot spend everyone's second. Returns the
+/// client address for the per-phone budgets.
 pub async fn auth_budget(state: &AppState, req: &HttpRequest) -> Result<Option<IpAddr>, ApiError> {
     let ip = client_ip(req, &state.trusted_proxies);
     let l = &state.limits;
@@ -78,14 +96,22 @@ pub async fn auth_budget(state: &AppState, req: &HttpRequest) -> Result<Option<I
         let key = digest_key("auth-addr", &[ip.to_string().as_bytes()]);
         count(state, &key, l.auth_address_window, l.auth_address_max).await?;
     }
-    count(
-        state,
-        "rl:auth-global",
-        std::time::Duration::from_secs(1),
-        l.auth_global_max,
-    )
-    .await?;
+    count_here(state, "auth-global", l.auth_global_max)?;
     Ok(ip)
+}
+
+/// The budget of token refreshes: per client address (`REFRESH_ADDRESS_MAX` per
+/// `AUTH_ADDRESS_WINDOW_SECS`), then this instance's (`REFRESH_GLOBAL_MAX` a second).
+/// Apart from the sign-in budgets: a refresh hashes nothing, the workers behind one
+/// station's Wi-Fi or one carrier's NAT share an address, and on launch morning nearly
+/// every worker opening the app refreshes first (docs/capacity.md, "Sign-ins").
+pub async fn refresh_budget(state: &AppState, req: &HttpRequest) -> Result<(), ApiError> {
+    let l = &state.limits;
+    if let Some(ip) = client_ip(req, &state.trusted_proxies) {
+        let key = digest_key("refresh-addr", &[ip.to_string().as_bytes()]);
+        count(state, &key, l.auth_address_window, l.refresh_address_max).await?;
+    }
+    count_here(state, "refresh-global", l.refresh_global_max)
 }
 
 /// A sign-in attempt counted against its (phone, address) and phone budgets.

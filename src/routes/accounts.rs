@@ -131,7 +131,7 @@ pub async fn refresh(
     req: HttpRequest,
     body: Json<RefreshBody>,
 ) -> Result<HttpResponse, ApiError> {
-    throttle::auth_budget(&state, &req).await?;
+    throttle::refresh_budget(&state, &req).await?;
     let presented = body.into_inner().refresh_token;
     let policy = session_policy(&state)?;
     // A refusal still commits: presenting a used token revokes the session.

@@ -5,6 +5,7 @@
 //! test; `ZHIJIAN_TEST_REDIS_URL` → Redis, with a key prefix per test.
 #![allow(dead_code)]
 
+pub mod addresses;
 pub mod binary;
 pub mod campaigns;
 pub mod jobs;
