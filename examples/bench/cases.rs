@@ -44,6 +44,21 @@ pub fn eligibility(base: &str, campaign: &str, riders: Arc<Vec<Rider>>) -> MakeR
     })
 }
 
+/// Each of `tokens` refreshed once, at 64 clients: not a goal of issue 16, but what a
+/// refresh costs, the request launch morning brings most of (docs/capacity.md,
+/// "Sign-ins"). The bench's service lifts the refresh budgets, which would otherwise
+/// answer most of them 429 (all come from 127.0.0.1).
+pub async fn refreshes(base: &str, pid: u32, tokens: Vec<String>) -> crate::load::Run {
+    let (url, n, tokens) = (
+        format!("{base}/api/v1/auth/refresh"),
+        tokens.len(),
+        Arc::new(tokens),
+    );
+    let make: MakeRequest =
+        Arc::new(move |client, i| client.post(&url).json(&json!({"refresh_token": tokens[i]})));
+    crate::load::closed_loop(64, n, Duration::from_secs(120), pid, make).await
+}
+
 /// `GET /healthz`: the generator's own ceiling.
 pub fn health(base: &str) -> MakeRequest {
     let url = format!("{base}/healthz");

@@ -273,6 +273,18 @@ async fn run_all(
         );
         p5 = Some((before, during, logins));
     }
+    if want("refresh") {
+        let n = 12_000.min(riders.len());
+        let tokens = blocking(&pool, move |c| world::refresh_tokens(c, n)).await?;
+        let run = cases::refreshes(&base, pid, tokens).await;
+        let per = |cores: f64| cores / run.rate() * 1000.0;
+        println!(
+            "refresh (not a goal): {}; a refresh: service {:.2} ms, PostgreSQL {:.2} ms of CPU",
+            crate::load::describe(&run),
+            per(run.service_cores),
+            per(run.database_cores)
+        );
+    }
     let mut p7 = None;
     if want("p7") {
         // A fresh instance: the connections' own cost, not the high-water mark the

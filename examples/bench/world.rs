@@ -93,6 +93,41 @@ fn accounts(
     Ok(made)
 }
 
+/// Refresh tokens for the sessions of `n` riders, one each (the refresh case): their
+/// values, stored as the service stores its own (the SHA-256 of the value, in hex).
+pub fn refresh_tokens(conn: &mut DbConnection, n: usize) -> anyhow::Result<Vec<String>> {
+    use sha2::Digest;
+    #[derive(QueryableByName)]
+    struct Session {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        id: String,
+    }
+    let sessions: Vec<Session> = diesel::sql_query(format!(
+        "SELECT s.id FROM sessions s JOIN users u ON u.id = s.user_id \
+         WHERE u.role = 'worker' ORDER BY s.id LIMIT {n}"
+    ))
+    .load(conn)?;
+    let mut values = Vec::with_capacity(sessions.len());
+    let mut rows = Vec::with_capacity(sessions.len());
+    for session in sessions {
+        let value = format!("zjr_bench_{}", uuid::Uuid::new_v4().simple());
+        let hash = hex::encode(sha2::Sha256::digest(value.as_bytes()));
+        rows.push(format!(
+            "('{}', '{}', '{hash}', now(), now() + interval '30 days')",
+            uuid::Uuid::new_v4(),
+            session.id
+        ));
+        values.push(value);
+    }
+    insert_all(
+        conn,
+        "refresh_tokens",
+        "id, session_id, token_hash, issued_at, expires_at",
+        &rows,
+    )?;
+    Ok(values)
+}
+
 /// The union, its station and counter, and `riders` signed-in riders.
 pub fn seed(conn: &mut DbConnection, riders: usize, hash: &str) -> anyhow::Result<World> {
     let now = zhijian::domain::now();
