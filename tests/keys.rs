@@ -15,6 +15,12 @@ use serde_json::{json, Value};
 use zhijian::db::DatabaseUrl;
 use zhijian::startup::Application;
 
+/// The audit trail's signing key is one per process (`domain::audit::use_key`, set by every
+/// start), and these tests start apps with keys of their own: they run one at a time, or an
+/// entry one app writes is signed with another test's key and `audit verify` fails.
+static ONE_AT_A_TIME: std::sync::LazyLock<tokio::sync::Mutex<()>> =
+    std::sync::LazyLock::new(|| tokio::sync::Mutex::new(()));
+
 /// A key as the README's `openssl rand -hex 32` makes one.
 fn random_key() -> String {
     format!(
@@ -34,6 +40,7 @@ async fn refused(config: zhijian::config::Config) -> String {
 
 #[tokio::test]
 async fn another_voucher_key_refuses_to_start_and_the_same_key_keeps_every_code() {
+    let _one = ONE_AT_A_TIME.lock().await;
     let (mut config, dir) = fresh_config();
     config.voucher_key = Some(TEST_VOUCHER_KEY.into());
     let first = start(config.clone(), None).await;
@@ -66,6 +73,7 @@ async fn another_voucher_key_refuses_to_start_and_the_same_key_keeps_every_code(
 
 #[tokio::test]
 async fn another_jwt_secret_refuses_to_start_and_the_same_secret_keeps_sessions() {
+    let _one = ONE_AT_A_TIME.lock().await;
     let (config, dir) = fresh_config();
     let first = start(config.clone(), None).await;
     let (_, tokens) = first.worker().await;
@@ -96,6 +104,7 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
 #[tokio::test]
 async fn sqlite_keeps_generated_keys_in_0600_files_and_never_in_the_0600_database() {
     use std::os::unix::fs::PermissionsExt;
+    let _one = ONE_AT_A_TIME.lock().await;
     let (mut config, dir) = fresh_config();
     if config.database_url.is_postgres() {
         eprintln!("PostgreSQL: keys come from the environment; the file checks are SQLite's");
@@ -164,6 +173,7 @@ async fn sqlite_keeps_generated_keys_in_0600_files_and_never_in_the_0600_databas
 
 #[tokio::test]
 async fn a_copy_of_the_sqlite_database_alone_signs_no_tokens() {
+    let _one = ONE_AT_A_TIME.lock().await;
     let (mut config, dir) = fresh_config();
     if config.database_url.is_postgres() {
         eprintln!("PostgreSQL: no key is ever generated into the database");
@@ -216,6 +226,7 @@ async fn a_copy_of_the_sqlite_database_alone_signs_no_tokens() {
 /// working, sessions survive a new signing secret, and the old keys can no longer start.
 #[tokio::test]
 async fn rotate_keys_replaces_every_code_and_keeps_sessions() {
+    let _one = ONE_AT_A_TIME.lock().await;
     let (mut config, dir) = fresh_config();
     config.voucher_key = Some(TEST_VOUCHER_KEY.into());
     let first = start(config.clone(), None).await;
