@@ -10,7 +10,6 @@ use common::addresses::{assert_rate_limited, behind_a_proxy};
 use common::*;
 use futures_util::future::join_all;
 use reqwest::StatusCode;
-use serde_json::Value;
 
 /// A station's Wi-Fi: many workers, one address.
 const STATION: &str = "203.0.113.40";
@@ -21,12 +20,6 @@ fn refused(statuses: &[StatusCode]) -> usize {
         .iter()
         .filter(|s| **s == StatusCode::TOO_MANY_REQUESTS)
         .count()
-}
-
-async fn refresh_token(resp: reqwest::Response) -> String {
-    assert_eq!(resp.status(), StatusCode::OK);
-    let pair: Value = resp.json().await.unwrap();
-    pair["refresh_token"].as_str().unwrap().to_owned()
 }
 
 #[tokio::test]
@@ -43,17 +36,19 @@ async fn refreshes_from_an_address_whose_sign_ins_are_spent_go_on_within_their_o
     let phone = random_phone();
     app.register(&phone, "王小明").await;
     let first = app.login_from(STATION, &phone, PASSWORD).await;
-    let mut token = refresh_token(first).await;
+    let mut token = Tokens::from_answer(first).await.refresh;
     let second = app.login_from(STATION, &phone, PASSWORD).await;
     assert_eq!(second.status(), StatusCode::OK);
     assert_rate_limited(app.login_from(STATION, &phone, PASSWORD).await, 3600).await;
 
     for _ in 0..3 {
-        token = refresh_token(app.refresh_from(STATION, &token).await).await;
+        token = Tokens::from_answer(app.refresh_from(STATION, &token).await)
+            .await
+            .refresh;
     }
     // The fourth is refused before the token is looked at: it stays usable elsewhere.
     assert_rate_limited(app.refresh_from(STATION, &token).await, 3600).await;
-    refresh_token(app.refresh_from(ELSEWHERE, &token).await).await;
+    Tokens::from_answer(app.refresh_from(ELSEWHERE, &token).await).await;
 }
 
 #[tokio::test]
@@ -86,7 +81,7 @@ async fn five_sessions(app: &TestApp) -> Vec<String> {
     tokens
 }
 
-/// The statuses of refreshing every one of `tokens` at once at `app`.
+/// The answers to refreshing every one of `tokens` at once at `app`.
 async fn refresh_all(app: &TestApp, tokens: &[String]) -> Vec<reqwest::Response> {
     join_all(tokens.iter().map(|t| app.refresh(t))).await
 }

@@ -128,6 +128,12 @@ impl Tokens {
             refresh: v["refresh_token"].as_str().expect("refresh_token").to_owned(),
         }
     }
+
+    /// The pair a sign-in or refresh answered, which must be 200.
+    pub async fn from_answer(resp: Response) -> Self {
+        assert_eq!(resp.status(), StatusCode::OK);
+        Self::from_json(&resp.json().await.expect("json"))
+    }
 }
 
 impl TestApp {
@@ -213,9 +219,7 @@ impl TestApp {
     }
 
     pub async fn login_ok(&self, phone: &str) -> Tokens {
-        let resp = self.login(phone, PASSWORD).await;
-        assert_eq!(resp.status(), StatusCode::OK);
-        Tokens::from_json(&resp.json().await.expect("json"))
+        Tokens::from_answer(self.login(phone, PASSWORD).await).await
     }
 
     /// `POST /api/v1/auth/logout` with `refresh_token`.
@@ -230,9 +234,7 @@ impl TestApp {
     }
 
     pub async fn refresh_ok(&self, refresh_token: &str) -> Tokens {
-        let resp = self.refresh(refresh_token).await;
-        assert_eq!(resp.status(), StatusCode::OK);
-        Tokens::from_json(&resp.json().await.expect("json"))
+        Tokens::from_answer(self.refresh(refresh_token).await).await
     }
 
     /// A new worker, signed in.
